@@ -54,6 +54,7 @@ class DatasetSpec(BaseModel):
     csv: CsvOptions = CsvOptions()
     meaning_overrides: dict[str, Meaning] = Field(default_factory=dict)
     description: str = ""
+    import_warnings: tuple[str, ...] = ()
     created_at: datetime = Field(default_factory=utc_now)
 
 

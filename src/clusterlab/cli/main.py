@@ -1,0 +1,69 @@
+"""The `clusterlab` command: thin commands over the services."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from clusterlab.cli import dataset, project
+from clusterlab.cli.context import state
+from clusterlab.cli.output import errors
+from clusterlab.core.errors import ClusterLabError
+
+app = typer.Typer(
+    name="clusterlab",
+    help="ClusterLab: segment your data with visual ML. Workspace: --home or CLUSTERLAB_HOME.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(project.app, name="project")
+app.add_typer(dataset.app, name="dataset")
+
+
+@app.callback()
+def _root(
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            envvar="CLUSTERLAB_HOME",
+            help="Workspace directory (default ./clusterlab-data).",
+        ),
+    ] = None,
+) -> None:
+    state.home = home
+
+
+@app.command()
+def demo() -> None:
+    """Create the web-logs starter project and show what is in it."""
+    from clusterlab.cli.demo import run_demo
+
+    run_demo()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: user errors print one line and exit 2, never a traceback."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except ClusterLabError as exc:
+        errors.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        errors.print("Aborted.")
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""`clusterlab project …`: create, list, rename, delete, export and import projects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clusterlab.cli.context import state
+from clusterlab.cli.output import console, print_json, print_table
+
+app = typer.Typer(
+    help="Create, list, rename, delete, export and import projects.", no_args_is_help=True
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@app.command("create")
+def create(
+    key: Annotated[str, typer.Argument(help="Project KEY: upper-case letters, digits and _.")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    starter: Annotated[
+        str | None, typer.Option(help="Fill the project from a starter: 'weblogs'.")
+    ] = None,
+    rows: Annotated[
+        int | None, typer.Option(help="Starter size: page views to generate (default 200,000+).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a project."""
+    ws = state.workspace()
+    if starter:
+        from clusterlab.services.starter import create_starter
+
+        project = create_starter(ws, key, starter, page_views=rows)
+    else:
+        project = ws.create_project(key, name=name)
+    if as_json:
+        print_json({"key": project.key, "name": project.name})
+    else:
+        console.print(f"Created project [bold]{project.key}[/] in {ws.home}")
+
+
+@app.command("list")
+def list_(as_json: JsonOpt = False) -> None:
+    """List projects."""
+    projects = state.workspace().projects()
+    rows = [(p.key, p.name, len(p.datasets()), p.spec.created_at) for p in projects]
+    if as_json:
+        print_json(
+            [dict(zip(["key", "name", "datasets", "created_at"], r, strict=True)) for r in rows]
+        )
+    elif not rows:
+        console.print("No projects yet: create one with `clusterlab project create KEY`.")
+    else:
+        print_table("Projects", ["KEY", "Name", "Datasets", "Created"], rows)
+
+
+@app.command("rename")
+def rename(key: str, name: str, as_json: JsonOpt = False) -> None:
+    """Change a project's display name."""
+    project = state.workspace().rename_project(key, name)
+    if as_json:
+        print_json({"key": project.key, "name": project.name})
+    else:
+        console.print(f"Project {project.key} is now named {project.name!r}")
+
+
+@app.command("delete")
+def delete(
+    key: str,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a project and all its data."""
+    ws = state.workspace()
+    ws.project(key)
+    if not yes:
+        typer.confirm(f"Delete project {key} and all its data?", abort=True)
+    ws.delete_project(key)
+    console.print(f"Deleted project {key}")
+
+
+@app.command("export")
+def export(key: str, file: Path, as_json: JsonOpt = False) -> None:
+    """Export a project (definitions and current data) to a zip file."""
+    path = state.workspace().export_project(key, file)
+    if as_json:
+        print_json({"key": key, "path": str(path), "bytes": path.stat().st_size})
+    else:
+        console.print(f"Exported {key} to {path} ({path.stat().st_size:,} bytes)")
+
+
+@app.command("import")
+def import_(
+    file: Path,
+    key: Annotated[str | None, typer.Option(help="Import under this KEY instead.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a project zip made by `clusterlab project export`."""
+    project = state.workspace().import_project(file, key=key)
+    if as_json:
+        print_json({"key": project.key, "name": project.name})
+    else:
+        console.print(
+            f"Imported project [bold]{project.key}[/] with {len(project.datasets())} datasets"
+        )

@@ -1,0 +1,66 @@
+"""DuckDB connections and SQL quoting for the local engine."""
+
+from __future__ import annotations
+
+import duckdb
+
+from clusterlab.core.schema import StorageType
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory DuckDB connection; cheap, and never shared across threads."""
+    return duckdb.connect(config={"preserve_insertion_order": True})
+
+
+def literal(value: str) -> str:
+    """Quote a string (a path, a delimiter) as a SQL literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    """Quote a column name as a SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+_INTEGER = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
+_DECIMAL = {"FLOAT", "DOUBLE", "REAL"}
+
+
+def storage_type(duck_type: str) -> StorageType | None:
+    """Our storage type for a DuckDB column type; ``None`` if it must be converted first."""
+    base = duck_type.upper().split("(")[0].strip()
+    if base in _INTEGER:
+        return StorageType.INTEGER
+    if base in _DECIMAL:
+        return StorageType.DECIMAL
+    if base == "VARCHAR":
+        return StorageType.STRING
+    if base == "BOOLEAN":
+        return StorageType.BOOLEAN
+    if base == "DATE":
+        return StorageType.DATE
+    if base.startswith("TIMESTAMP"):
+        return StorageType.TIMESTAMP
+    return None
+
+
+def normalising_select(columns: list[tuple[str, str]]) -> str:
+    """A SELECT list that converts DuckDB types we do not store into ones we do.
+
+    Decimals become doubles, 128-bit and unsigned 64-bit integers become doubles,
+    time zones are dropped to UTC timestamps, anything else (lists, structs, blobs,
+    intervals) becomes text, so every dataset has one of the six storage types.
+    """
+    parts = []
+    for name, duck_type in columns:
+        base = duck_type.upper().split("(")[0].strip()
+        kind = storage_type(duck_type)
+        if kind is StorageType.TIMESTAMP and base != "TIMESTAMP":
+            parts.append(f"CAST({ident(name)} AS TIMESTAMP) AS {ident(name)}")
+        elif kind is not None:
+            parts.append(ident(name))
+        elif base in {"DECIMAL", "HUGEINT", "UBIGINT", "UHUGEINT"}:
+            parts.append(f"CAST({ident(name)} AS DOUBLE) AS {ident(name)}")
+        else:
+            parts.append(f"CAST({ident(name)} AS VARCHAR) AS {ident(name)}")
+    return ", ".join(parts)

@@ -1,0 +1,56 @@
+"""Write relations as managed dataset versions (Parquet) and infer their schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from clusterlab.core.meanings import detect_meaning
+from clusterlab.core.schema import Column, Schema, StorageType
+from clusterlab.engines.local.duck import literal, normalising_select, storage_type
+
+SCHEMA_FILE = "schema.json"
+# Values per column that meaning detection looks at, like DSS's sample of first rows.
+MEANING_SAMPLE_ROWS = 1000
+
+
+def write_version(
+    con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, folder: Path
+) -> tuple[Schema, int]:
+    """Write ``relation`` into a version ``folder`` as Parquet plus its schema.
+
+    Returns the schema and the number of rows written.
+    """
+    columns = list(zip(relation.columns, [str(t) for t in relation.types], strict=True))
+    relation.create_view("clusterlab_write_input", replace=True)
+    target = folder / "part-0.parquet"
+    rows = con.execute(
+        f"COPY (SELECT {normalising_select(columns)} FROM clusterlab_write_input) "
+        f"TO {literal(str(target))} (FORMAT parquet, COMPRESSION zstd)"
+    ).fetchone()
+    schema = infer_schema(con, f"read_parquet({literal(str(target))})")
+    (folder / SCHEMA_FILE).write_text(schema.model_dump_json(indent=2), encoding="utf-8")
+    return schema, int(rows[0]) if rows else 0
+
+
+def infer_schema(con: duckdb.DuckDBPyConnection, from_sql: str) -> Schema:
+    """Storage types from the relation, meanings from its first rows."""
+    described = con.execute(f"DESCRIBE SELECT * FROM {from_sql}").fetchall()
+    sample = con.execute(f"SELECT * FROM {from_sql} LIMIT {MEANING_SAMPLE_ROWS}").fetchall()
+    columns = []
+    for i, (name, duck_type, *_rest) in enumerate(described):
+        kind = storage_type(str(duck_type)) or StorageType.STRING
+        values = [None if r[i] is None else str(r[i]) for r in sample]
+        columns.append(Column(name=name, type=kind, meaning=detect_meaning(values, kind)))
+    return Schema(columns=tuple(columns))
+
+
+def read_schema(folder: Path) -> Schema:
+    """The schema stored with a version."""
+    return Schema.model_validate_json((folder / SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+def version_sql(folder: Path) -> str:
+    """The FROM-clause expression reading a version's Parquet files."""
+    return f"read_parquet({literal(str(folder / '*.parquet'))})"

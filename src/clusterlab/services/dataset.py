@@ -1,0 +1,165 @@
+"""A dataset of a project: its schema, rows, statistics and exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from clusterlab.core.dataset import DatasetKind, DatasetSpec, FileFormat
+from clusterlab.core.errors import InvalidInputError, NotFoundError, StorageError
+from clusterlab.core.explore import DatasetStats, RowQuery
+from clusterlab.core.schema import Meaning, Schema
+from clusterlab.engines.local import explore
+from clusterlab.engines.local.duck import connect
+from clusterlab.engines.local.export import export as export_file
+from clusterlab.engines.local.reader import open_file
+from clusterlab.engines.local.store import infer_schema, read_schema, version_sql
+from clusterlab.storage.versions import VersionStore
+
+if TYPE_CHECKING:
+    from clusterlab.services.project import Project
+
+
+@dataclass
+class _Readable:
+    con: duckdb.DuckDBPyConnection
+    from_sql: str
+    schema: Schema
+
+
+class Dataset:
+    """A named table of a project, managed (Parquet versions) or external (a file read in place).
+
+    Examples
+    --------
+    >>> import clusterlab as cl, pandas as pd, tempfile
+    >>> ws = cl.Workspace(tempfile.mkdtemp())
+    >>> ds = ws.create_project("DEMO").create_dataset("t", pd.DataFrame({"a": [1, 2]}))
+    >>> ds.rows
+    2
+    """
+
+    def __init__(self, project: Project, spec: DatasetSpec) -> None:
+        self.project = project
+        self.spec = spec
+
+    def __repr__(self) -> str:
+        return f"Dataset({self.project.key}.{self.name}, {self.spec.kind.value})"
+
+    @property
+    def name(self) -> str:
+        """The dataset's name."""
+        return self.spec.name
+
+    @property
+    def versions(self) -> VersionStore:
+        """The version store of a managed dataset."""
+        layout = self.project.workspace.layout
+        return VersionStore(
+            layout.dataset_data_dir(self.project.key, self.name),
+            self.project.workspace.settings.kept_versions,
+        )
+
+    @contextmanager
+    def _open(self) -> Iterator[_Readable]:
+        con = connect()
+        try:
+            if self.spec.kind is DatasetKind.MANAGED:
+                folder = self.versions.current()
+                if folder is None:
+                    raise StorageError(
+                        f"Dataset {self.name!r} of project {self.project.key} has no data yet: "
+                        "import or build it."
+                    )
+                yield _Readable(con, version_sql(folder), self._overridden(read_schema(folder)))
+            else:
+                yield self._open_external(con)
+        finally:
+            con.close()
+
+    def _open_external(self, con: duckdb.DuckDBPyConnection) -> _Readable:
+        path = Path(self.spec.path or "")
+        scratch = self.project.workspace.scratch_dir()
+        with open_file(
+            con, path, self.spec.format or FileFormat.CSV, self.spec.csv, scratch
+        ) as src:
+            src.relation.create_view("external_input", replace=True)
+            # Materialised once per open so that a transcoded scratch file may go away.
+            con.execute("CREATE TEMP TABLE external_data AS SELECT * FROM external_input")
+        schema = infer_schema(con, "external_data")
+        return _Readable(con, "external_data", self._overridden(schema))
+
+    def _overridden(self, schema: Schema) -> Schema:
+        for column, meaning in self.spec.meaning_overrides.items():
+            if column in schema.names:
+                schema = schema.with_meaning(column, meaning)
+        return schema
+
+    @property
+    def schema(self) -> Schema:
+        """Columns with storage type and meaning (user overrides applied)."""
+        with self._open() as r:
+            return r.schema
+
+    @property
+    def rows(self) -> int:
+        """The number of rows."""
+        with self._open() as r:
+            return explore.count_rows(r.con, r.from_sql)
+
+    def to_arrow(self) -> pa.Table:
+        """All rows as an Arrow table (loads the whole dataset in memory)."""
+        with self._open() as r:
+            return r.con.sql(f"SELECT * FROM {r.from_sql}").to_arrow_table()
+
+    def to_pandas(self) -> pd.DataFrame:
+        """All rows as a pandas DataFrame (loads the whole dataset in memory)."""
+        return self.to_arrow().to_pandas()
+
+    def head(self, n: int = 5) -> pd.DataFrame:
+        """The first ``n`` rows."""
+        return self.page(RowQuery(limit=n))[0].to_pandas()
+
+    def page(self, query: RowQuery | None = None) -> tuple[pa.Table, int]:
+        """Rows after filters and sort, ``offset``/``limit`` applied, and the matching count."""
+        with self._open() as r:
+            return explore.page(r.con, r.from_sql, r.schema, query or RowQuery())
+
+    def stats(self) -> DatasetStats:
+        """Per-column statistics, computed in DuckDB over the files."""
+        with self._open() as r:
+            return explore.column_stats(r.con, r.from_sql, r.schema)
+
+    def export(self, path: str | Path, format: str | None = None) -> Path:
+        """Write the dataset to ``path`` as CSV or Parquet (from the suffix by default).
+
+        Text cells a spreadsheet would run as formulas are prefixed with ``'`` in CSV.
+        """
+        dest = Path(path)
+        fmt = format or ("parquet" if dest.suffix.lower() in {".parquet", ".pq"} else "csv")
+        if fmt not in {"csv", "parquet"}:
+            raise InvalidInputError(f"Cannot export to {fmt!r}: choose csv or parquet.")
+        with self._open() as r:
+            return export_file(r.con, r.from_sql, r.schema, dest, fmt)
+
+    def set_meaning(self, column: str, meaning: Meaning | str) -> Dataset:
+        """Override the detected meaning of ``column``."""
+        chosen = Meaning(meaning)
+        self.schema.column(column)
+        overrides = {**self.spec.meaning_overrides, column: chosen}
+        self.spec = self.spec.model_copy(update={"meaning_overrides": overrides})
+        self.project.workspace.definitions.write_dataset(self.project.key, self.spec)
+        return self
+
+
+def missing(project_key: str, name: str, known: list[str]) -> NotFoundError:
+    """The error for a dataset that does not exist, listing those that do."""
+    listed = ", ".join(known) if known else "none yet"
+    return NotFoundError(f"Project {project_key} has no dataset {name!r} (datasets: {listed}).")

@@ -1,0 +1,181 @@
+"""A project: its datasets (and, later, recipes, analyses and saved models)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from clusterlab.core.dataset import CsvOptions, DatasetKind, DatasetSpec, FileFormat, ProjectSpec
+from clusterlab.core.errors import AlreadyExistsError, InvalidInputError, LimitExceededError
+from clusterlab.core.ids import validate_name
+from clusterlab.engines.local.duck import connect
+from clusterlab.engines.local.reader import (
+    Source,
+    dataframe_to_arrow,
+    guess_format,
+    open_arrow,
+    open_file,
+)
+from clusterlab.engines.local.store import write_version
+from clusterlab.services.dataset import Dataset, missing
+from clusterlab.services.progress import ProgressCallback, with_query_progress
+from clusterlab.storage.atomic import remove_tree_atomic
+
+if TYPE_CHECKING:
+    from clusterlab.services.workspace import Workspace
+
+
+class Project:
+    """A project of a workspace.
+
+    Examples
+    --------
+    >>> import clusterlab as cl, tempfile
+    >>> p = cl.Workspace(tempfile.mkdtemp()).create_project("CLUSTERING")
+    >>> p.key, p.datasets()
+    ('CLUSTERING', [])
+    """
+
+    def __init__(self, workspace: Workspace, spec: ProjectSpec) -> None:
+        self.workspace = workspace
+        self.spec = spec
+
+    def __repr__(self) -> str:
+        return f"Project({self.key!r}, name={self.name!r})"
+
+    @property
+    def key(self) -> str:
+        """The project KEY."""
+        return self.spec.key
+
+    @property
+    def name(self) -> str:
+        """The project's display name."""
+        return self.spec.name
+
+    # -- datasets ---------------------------------------------------------------
+
+    def datasets(self) -> list[Dataset]:
+        """The project's datasets, by name."""
+        defs = self.workspace.definitions
+        return [Dataset(self, defs.read_dataset(self.key, n)) for n in defs.dataset_names(self.key)]
+
+    def dataset(self, name: str) -> Dataset:
+        """The dataset called ``name``; `NotFoundError` if there is none."""
+        validate_name(name)
+        defs = self.workspace.definitions
+        if name not in defs.dataset_names(self.key):
+            raise missing(self.key, name, defs.dataset_names(self.key))
+        return Dataset(self, defs.read_dataset(self.key, name))
+
+    def has_dataset(self, name: str) -> bool:
+        """Whether a dataset called ``name`` exists."""
+        return validate_name(name) in self.workspace.definitions.dataset_names(self.key)
+
+    def import_dataset(
+        self,
+        name: str,
+        path: str | Path,
+        *,
+        format: FileFormat | str | None = None,
+        delimiter: str | None = None,
+        encoding: str | None = None,
+        quote: str | None = None,
+        header: bool | None = None,
+        external: bool = False,
+        overwrite: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> Dataset:
+        """Import a CSV/TSV (gzip accepted), Parquet, JSON lines or Excel file as a dataset.
+
+        Format details not given are detected. With ``external=True`` the file is read in
+        place at every use instead of being copied to managed Parquet. Bad input raises a
+        `ClusterLabError` and leaves the project unchanged.
+        """
+        source = Path(path).expanduser()
+        self._check_new(name, overwrite)
+        if not source.is_file():
+            raise InvalidInputError(f"File not found: {source}. Check the path and try again.")
+        size = source.stat().st_size
+        limit = self.workspace.settings.max_upload_bytes
+        if size > limit:
+            raise LimitExceededError(
+                f"{source.name} is {size:,} bytes, over the upload limit of {limit:,} bytes; "
+                "raise CLUSTERLAB_MAX_UPLOAD_BYTES or import it as an external dataset."
+            )
+        fmt = FileFormat(format) if format else guess_format(source)
+        options = CsvOptions(delimiter=delimiter, encoding=encoding, quote=quote, header=header)
+        spec = DatasetSpec(name=name, format=fmt, csv=options)
+        if external:
+            spec = spec.model_copy(
+                update={"kind": DatasetKind.EXTERNAL, "path": str(source.resolve())}
+            )
+            dataset = Dataset(self, spec)
+            dataset.schema  # reads the file once, so a bad file is refused now  # noqa: B018
+            self.workspace.definitions.write_dataset(self.key, spec)
+            return dataset
+        scratch = self.workspace.scratch_dir()
+        try:
+            con = connect()
+            with open_file(con, source, fmt, options, scratch) as src:
+                self._write(spec, src, con, progress)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return self.dataset(name)
+
+    def create_dataset(
+        self,
+        name: str,
+        data: pd.DataFrame | pa.Table,
+        *,
+        overwrite: bool = False,
+    ) -> Dataset:
+        """Create a managed dataset from a pandas DataFrame or an Arrow table."""
+        self._check_new(name, overwrite)
+        if isinstance(data, pd.DataFrame):
+            table = dataframe_to_arrow(data)
+        elif isinstance(data, pa.Table):
+            table = data
+        else:
+            raise InvalidInputError(
+                f"Cannot create dataset {name!r} from a {type(data).__name__}: "
+                "pass a pandas DataFrame or a pyarrow Table."
+            )
+        con = connect()
+        self._write(DatasetSpec(name=name), open_arrow(con, table), con, None)
+        return self.dataset(name)
+
+    def delete_dataset(self, name: str) -> None:
+        """Delete a dataset, its definition first so it is never half-visible."""
+        self.dataset(name)
+        layout = self.workspace.layout
+        self.workspace.definitions.delete_dataset(self.key, name)
+        remove_tree_atomic(layout.dataset_data_dir(self.key, name), layout.trash_dir)
+
+    def _check_new(self, name: str, overwrite: bool) -> None:
+        if self.has_dataset(name) and not overwrite:
+            raise AlreadyExistsError(
+                f"Dataset {name!r} already exists in project {self.key}: choose another name "
+                "or ask to overwrite it (overwrite=True, --overwrite)."
+            )
+
+    def _write(
+        self,
+        spec: DatasetSpec,
+        src: Source,
+        con: duckdb.DuckDBPyConnection,
+        progress: ProgressCallback | None,
+    ) -> None:
+        dataset = Dataset(self, spec)
+        with dataset.versions.new_version() as folder:
+            with_query_progress(con, lambda: write_version(con, src.relation, folder), progress)
+        if self.has_dataset(spec.name):
+            old = self.workspace.definitions.read_dataset(self.key, spec.name)
+            spec = spec.model_copy(update={"created_at": old.created_at})
+        spec = spec.model_copy(update={"import_warnings": tuple(src.warnings)})
+        self.workspace.definitions.write_dataset(self.key, spec)
