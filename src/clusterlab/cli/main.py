@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from clusterlab.cli import dataset, project
@@ -49,19 +48,14 @@ def demo() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors print one line and exit 2, never a traceback."""
+    # Typer reports usage errors itself (exit 2); only our own errors are caught here.
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, standalone_mode=True)
     except ClusterLabError as exc:
         errors.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.exceptions.Abort:
-        errors.print("Aborted.")
-        return 1
-    except click.ClickException as exc:
-        exc.show()
-        return 2
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0
 
 

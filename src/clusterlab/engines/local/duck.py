@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
 from clusterlab.core.schema import StorageType
@@ -10,6 +12,23 @@ from clusterlab.core.schema import StorageType
 def connect() -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB connection; cheap, and never shared across threads."""
     return duckdb.connect(config={"preserve_insertion_order": True})
+
+
+def fetch_all(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """Run a query and return all its rows (the connection is free again afterwards)."""
+    return con.sql(sql, params=params).fetchall()
+
+
+def fetch_one(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> tuple[Any, ...]:
+    """Run a query expected to return exactly one row."""
+    rows = fetch_all(con, sql, params)
+    if len(rows) != 1:
+        raise RuntimeError(f"expected one row, got {len(rows)}: {sql[:80]}")
+    return rows[0]
 
 
 def literal(value: str) -> str:

@@ -21,7 +21,7 @@ from clusterlab.core.explore import (
     TopValue,
 )
 from clusterlab.core.schema import Schema, StorageType
-from clusterlab.engines.local.duck import ident
+from clusterlab.engines.local.duck import fetch_all, fetch_one, ident
 
 HISTOGRAM_BINS = 20
 TOP_VALUES = 10
@@ -38,8 +38,7 @@ _COMPARE = {
 
 def count_rows(con: duckdb.DuckDBPyConnection, from_sql: str) -> int:
     """The number of rows (Parquet answers this from its footers)."""
-    row = con.execute(f"SELECT count(*) FROM {from_sql}").fetchone()
-    return int(row[0]) if row else 0
+    return int(fetch_one(con, f"SELECT count(*) FROM {from_sql}")[0])
 
 
 def _where(query: RowQuery, schema: Schema) -> tuple[str, list[Any]]:
@@ -72,13 +71,13 @@ def page(
     if order:
         sql += f" ORDER BY {order}"
     try:
-        total_row = con.execute(f"SELECT count(*) FROM {from_sql}{where}", params).fetchone()
-        table = con.execute(
-            f"{sql} LIMIT {int(query.limit)} OFFSET {int(query.offset)}", params
+        total = int(fetch_one(con, f"SELECT count(*) FROM {from_sql}{where}", params)[0])
+        table = con.sql(
+            f"{sql} LIMIT {int(query.limit)} OFFSET {int(query.offset)}", params=params
         ).to_arrow_table()
     except duckdb.ConversionException as exc:
         raise InvalidInputError(f"A filter value does not fit its column: {exc}") from exc
-    return table, int(total_row[0]) if total_row else 0
+    return table, total
 
 
 def column_stats(con: duckdb.DuckDBPyConnection, from_sql: str, schema: Schema) -> DatasetStats:
@@ -95,8 +94,7 @@ def column_stats(con: duckdb.DuckDBPyConnection, from_sql: str, schema: Schema) 
             f"avg({c})" if numeric else "NULL",
             f"stddev_samp({c})" if numeric else "NULL",
         ]
-    row = con.execute(f"SELECT {', '.join(parts)} FROM {from_sql}").fetchone()
-    assert row is not None
+    row = fetch_one(con, f"SELECT {', '.join(parts)} FROM {from_sql}")
     rows = int(row[0])
     stats = []
     for i, col in enumerate(schema.columns):
@@ -125,10 +123,11 @@ def column_stats(con: duckdb.DuckDBPyConnection, from_sql: str, schema: Schema) 
 
 def _top_values(con: duckdb.DuckDBPyConnection, from_sql: str, name: str) -> tuple[TopValue, ...]:
     c = ident(name)
-    found = con.execute(
+    found = fetch_all(
+        con,
         f"SELECT {c} AS v, count(*) AS n FROM {from_sql} WHERE {c} IS NOT NULL "
-        f"GROUP BY {c} ORDER BY n DESC, v LIMIT {TOP_VALUES}"
-    ).fetchall()
+        f"GROUP BY {c} ORDER BY n DESC, v LIMIT {TOP_VALUES}",
+    )
     return tuple(TopValue(value=v, count=int(n)) for v, n in found)
 
 
@@ -138,11 +137,12 @@ def _histogram(
     c = ident(name)
     width = (hi - lo) / HISTOGRAM_BINS or 1.0
     counts = dict(
-        con.execute(
+        fetch_all(
+            con,
             f"SELECT least(CAST(floor(({c} - {lo!r}) / {width!r}) AS INTEGER), "
             f"{HISTOGRAM_BINS - 1}) AS b, count(*) FROM {from_sql} "
-            f"WHERE {c} IS NOT NULL AND isfinite({c}) GROUP BY b"
-        ).fetchall()
+            f"WHERE {c} IS NOT NULL AND isfinite({c}) GROUP BY b",
+        )
     )
     return tuple(
         HistogramBin(low=lo + i * width, high=lo + (i + 1) * width, count=int(counts.get(i, 0)))

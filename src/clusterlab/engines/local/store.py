@@ -8,7 +8,13 @@ import duckdb
 
 from clusterlab.core.meanings import detect_meaning
 from clusterlab.core.schema import Column, Schema, StorageType
-from clusterlab.engines.local.duck import literal, normalising_select, storage_type
+from clusterlab.engines.local.duck import (
+    fetch_all,
+    fetch_one,
+    literal,
+    normalising_select,
+    storage_type,
+)
 
 SCHEMA_FILE = "schema.json"
 # Values per column that meaning detection looks at, like DSS's sample of first rows.
@@ -25,19 +31,20 @@ def write_version(
     columns = list(zip(relation.columns, [str(t) for t in relation.types], strict=True))
     relation.create_view("clusterlab_write_input", replace=True)
     target = folder / "part-0.parquet"
-    rows = con.execute(
+    (rows,) = fetch_one(
+        con,
         f"COPY (SELECT {normalising_select(columns)} FROM clusterlab_write_input) "
-        f"TO {literal(str(target))} (FORMAT parquet, COMPRESSION zstd)"
-    ).fetchone()
+        f"TO {literal(str(target))} (FORMAT parquet, COMPRESSION zstd)",
+    )
     schema = infer_schema(con, f"read_parquet({literal(str(target))})")
     (folder / SCHEMA_FILE).write_text(schema.model_dump_json(indent=2), encoding="utf-8")
-    return schema, int(rows[0]) if rows else 0
+    return schema, int(rows)
 
 
 def infer_schema(con: duckdb.DuckDBPyConnection, from_sql: str) -> Schema:
     """Storage types from the relation, meanings from its first rows."""
-    described = con.execute(f"DESCRIBE SELECT * FROM {from_sql}").fetchall()
-    sample = con.execute(f"SELECT * FROM {from_sql} LIMIT {MEANING_SAMPLE_ROWS}").fetchall()
+    described = fetch_all(con, f"DESCRIBE SELECT * FROM {from_sql}")
+    sample = fetch_all(con, f"SELECT * FROM {from_sql} LIMIT {MEANING_SAMPLE_ROWS}")
     columns = []
     for i, (name, duck_type, *_rest) in enumerate(described):
         kind = storage_type(str(duck_type)) or StorageType.STRING

@@ -1,0 +1,107 @@
+"""The `clusterlab` command, run in-process and once as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clusterlab.cli.main import main
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "home"
+    monkeypatch.setenv("CLUSTERLAB_HOME", str(path))
+    monkeypatch.setenv("COLUMNS", "200")
+    return path
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> object:
+    capsys.readouterr()
+    assert main([*args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_project_and_dataset_commands(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "orders.csv"
+    csv.write_text("id,amount,city\n1,10.5,Paris\n2,99.0,Lyon\n3,5.25,Paris\n")
+    assert run_json(capsys, "project", "create", "SHOP") == {"key": "SHOP", "name": "Shop"}
+    imported = run_json(capsys, "dataset", "import", "SHOP", "orders", str(csv))
+    assert imported == {"name": "orders", "rows": 3, "columns": 3, "warnings": []}
+    assert run_json(capsys, "dataset", "list", "SHOP") == [
+        {"name": "orders", "kind": "managed", "rows": 3, "columns": 3}
+    ]
+    shown = run_json(capsys, "dataset", "show", "SHOP", "orders", "--sort", "-amount", "--limit", "2")
+    assert [r["amount"] for r in shown["data"]] == [99.0, 10.5]  # type: ignore[index]
+    stats = run_json(capsys, "dataset", "stats", "SHOP", "orders")
+    city = next(c for c in stats["columns"] if c["name"] == "city")  # type: ignore[index]
+    assert city["top_values"][0] == {"value": "Paris", "count": 2}
+    out = tmp_path / "out.parquet"
+    assert run_json(capsys, "dataset", "export", "SHOP", "orders", str(out))["path"] == str(out)  # type: ignore[index]
+    archive = tmp_path / "shop.zip"
+    run_json(capsys, "project", "export", "SHOP", str(archive))
+    assert run_json(capsys, "project", "import", str(archive), "--key", "SHOP_COPY") == {
+        "key": "SHOP_COPY",
+        "name": "Shop",
+    }
+    keys = [p["key"] for p in run_json(capsys, "project", "list")]  # type: ignore[union-attr]
+    assert keys == ["SHOP", "SHOP_COPY"]
+    assert main(["project", "delete", "SHOP_COPY", "--yes"]) == 0
+    assert main(["project", "rename", "SHOP", "Web shop"]) == 0
+    assert run_json(capsys, "project", "list")[0]["name"] == "Web shop"  # type: ignore[index]
+
+
+def test_rich_output_for_people(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv = tmp_path / "t.csv"
+    csv.write_text("ip,n\n10.0.0.1,1\n10.0.0.2,2\n")
+    assert main(["project", "create", "P"]) == 0
+    assert main(["dataset", "import", "P", "t", str(csv)]) == 0
+    assert main(["dataset", "show", "P", "t"]) == 0
+    assert main(["dataset", "stats", "P", "t"]) == 0
+    out = capsys.readouterr().out
+    assert "Imported t: 2 rows, 2 columns" in out
+    assert "ip_address" in out
+    assert "Missing" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["project", "create", "lower"], "Invalid project key 'lower'"),
+        (["dataset", "list", "NOPE"], "No project NOPE"),
+        (["dataset", "import", "P", "../x", "f.csv"], "Invalid dataset name '../x'"),
+        (["dataset", "show", "P", "missing"], "has no dataset 'missing'"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(
+    home: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    main(["project", "create", "P"])
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in " ".join(err.split())
+    assert "Traceback" not in err
+
+
+def test_console_script_exit_code(home: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    env = {**os.environ, "CLUSTERLAB_HOME": str(home)}
+    cli = [sys.executable, "-m", "clusterlab.cli.main"]
+    subprocess.run([*cli, "project", "create", "P"], env=env, check=True, capture_output=True)
+    done = subprocess.run(
+        [*cli, "dataset", "import", "P", "d", str(empty)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "empty" in done.stderr
+    assert "Traceback" not in done.stderr
+    usage = subprocess.run([*cli, "dataset", "import"], env=env, capture_output=True, text=True)
+    assert usage.returncode == 2
