@@ -38,7 +38,9 @@ def test_project_and_dataset_commands(
     assert run_json(capsys, "dataset", "list", "SHOP") == [
         {"name": "orders", "kind": "managed", "rows": 3, "columns": 3}
     ]
-    shown = run_json(capsys, "dataset", "show", "SHOP", "orders", "--sort", "-amount", "--limit", "2")
+    shown = run_json(
+        capsys, "dataset", "show", "SHOP", "orders", "--sort", "-amount", "--limit", "2"
+    )
     assert [r["amount"] for r in shown["data"]] == [99.0, 10.5]  # type: ignore[index]
     stats = run_json(capsys, "dataset", "stats", "SHOP", "orders")
     city = next(c for c in stats["columns"] if c["name"] == "city")  # type: ignore[index]
@@ -58,7 +60,9 @@ def test_project_and_dataset_commands(
     assert run_json(capsys, "project", "list")[0]["name"] == "Web shop"  # type: ignore[index]
 
 
-def test_rich_output_for_people(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_rich_output_for_people(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     csv = tmp_path / "t.csv"
     csv.write_text("ip,n\n10.0.0.1,1\n10.0.0.2,2\n")
     assert main(["project", "create", "P"]) == 0
