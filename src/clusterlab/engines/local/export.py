@@ -40,7 +40,7 @@ def export(
     if fmt == "csv":
         select, options = neutralised_select(schema), "FORMAT csv, HEADER true"
     else:
-        select, options = "*", "FORMAT parquet, COMPRESSION zstd"
+        select, options = "*", "FORMAT parquet, COMPRESSION snappy"
     sql = f"COPY (SELECT {select} FROM {from_sql}) TO {literal(str(tmp))} ({options})"
     try:
         con.execute(sql)

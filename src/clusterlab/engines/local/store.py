@@ -31,10 +31,11 @@ def write_version(
     columns = list(zip(relation.columns, [str(t) for t in relation.types], strict=True))
     relation.create_view("clusterlab_write_input", replace=True)
     target = folder / "part-0.parquet"
+    # Snappy, DuckDB's default: zstd files are ~25% smaller but take twice as long to write.
     (rows,) = fetch_one(
         con,
         f"COPY (SELECT {normalising_select(columns)} FROM clusterlab_write_input) "
-        f"TO {literal(str(target))} (FORMAT parquet, COMPRESSION zstd)",
+        f"TO {literal(str(target))} (FORMAT parquet, COMPRESSION snappy)",
     )
     schema = infer_schema(con, f"read_parquet({literal(str(target))})")
     (folder / SCHEMA_FILE).write_text(schema.model_dump_json(indent=2), encoding="utf-8")
