@@ -441,10 +441,11 @@ def detect_dialect(text: str, hint_delimiter: str | None = None) -> Dialect:
     dates, ...), the fewest cells still wrapped in quotes, and the most fields; earlier
     candidates win ties. A partial last record (a sample cut mid-line) is ignored.
 
-    The first record is a header when its non-empty cells are distinct and none is a
-    number, date, IP address, email or URL, unless a header cell reappears in its
-    column below; a single such record is a header of a table with no rows, and a
-    table of text only is assumed to have a header.
+    The first record is a header when it has a non-empty cell and none is a number,
+    date, IP address, email or URL, unless header cells reappear in their columns
+    below more often than they sit above typed values. Duplicate names still make a
+    header (the importer renames them); a single such record is a header of a table
+    with no rows; a table of text only is assumed to have a header.
 
     Parameters
     ----------
