@@ -29,7 +29,8 @@ BASELINE = textwrap.dedent(
     start = time.perf_counter()
     duckdb.connect().sql(f"COPY (SELECT * FROM read_csv('{src}')) TO '{dest}' (FORMAT parquet)")
     took = time.perf_counter() - start
-    print(json.dumps({"seconds": took, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": took, "peak_mib": peak}))
     """
 )
 CLUSTERLAB = textwrap.dedent(
@@ -42,7 +43,8 @@ CLUSTERLAB = textwrap.dedent(
     ds = project.import_dataset("data", src)
     took = time.perf_counter() - start
     assert ds.rows == int(sys.argv[3]), ds.rows
-    print(json.dumps({"seconds": took, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": took, "peak_mib": peak}))
     """
 )
 
@@ -54,7 +56,9 @@ def make_csv(path: Path, rows: int) -> None:
     frame["int_a"] = rng.integers(0, 1_000_000, rows)
     frame["int_b"] = rng.integers(0, 100, rows)
     for i in range(5):
-        frame[f"text_{i}"] = pd.Series(rng.integers(0, 50_000, rows)).map(lambda v, i=i: f"t{i}-{v}")
+        frame[f"text_{i}"] = pd.Series(rng.integers(0, 50_000, rows)).map(
+            lambda v, i=i: f"t{i}-{v}"
+        )
     for i in range(3):
         frame[f"cat_{i}"] = rng.choice(["red", "green", "blue", "black"], rows)
     frame["day"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, rows), "D")

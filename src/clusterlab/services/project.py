@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from clusterlab.core.dataset import CsvOptions, DatasetKind, DatasetSpec, FileFormat, ProjectSpec
-from clusterlab.core.errors import AlreadyExistsError, InvalidInputError, LimitExceededError
+from clusterlab.core.errors import (
+    AlreadyExistsError,
+    InvalidInputError,
+    LimitExceededError,
+    NotFoundError,
+)
 from clusterlab.core.ids import validate_name
+from clusterlab.core.recipes import RecipeSpec, parse_recipe
 from clusterlab.engines.local.duck import connect
 from clusterlab.engines.local.reader import (
     Source,
@@ -22,9 +29,12 @@ from clusterlab.engines.local.reader import (
     open_file,
 )
 from clusterlab.engines.local.store import write_version
+from clusterlab.flow.dag import FlowGraph
 from clusterlab.services.dataset import Dataset, missing
+from clusterlab.services.jobs import run_job
 from clusterlab.services.progress import ProgressCallback, with_query_progress
 from clusterlab.storage.atomic import remove_tree_atomic
+from clusterlab.storage.runtime import Job
 
 if TYPE_CHECKING:
     from clusterlab.services.workspace import Workspace
@@ -156,6 +166,94 @@ class Project:
         layout = self.workspace.layout
         self.workspace.definitions.delete_dataset(self.key, name)
         remove_tree_atomic(layout.dataset_data_dir(self.key, name), layout.trash_dir)
+
+    # -- recipes and builds -------------------------------------------------------
+
+    def recipes_specs(self) -> list[RecipeSpec]:
+        """Every recipe definition of the project."""
+        defs = self.workspace.definitions
+        return [defs.read_recipe(self.key, n) for n in defs.recipe_names(self.key)]
+
+    def recipe(self, name: str) -> RecipeSpec:
+        """The recipe called ``name``."""
+        names = self.workspace.definitions.recipe_names(self.key)
+        if name not in names:
+            listed = ", ".join(names) or "none yet"
+            raise NotFoundError(f"Project {self.key} has no recipe {name!r} (recipes: {listed}).")
+        return self.workspace.definitions.read_recipe(self.key, name)
+
+    def flow(self) -> FlowGraph:
+        """The Flow: recipes and the datasets they read and write."""
+        return FlowGraph.of(self.recipes_specs())
+
+    def create_recipe(
+        self, recipe: RecipeSpec | dict[str, Any], *, overwrite: bool = False
+    ) -> RecipeSpec:
+        """Add (or replace) a recipe; its output datasets are created empty if new.
+
+        The Flow is checked first: a cycle or a dataset with two writers is refused and
+        nothing is written.
+        """
+        spec = recipe if isinstance(recipe, RecipeSpec) else parse_recipe(recipe)
+        defs = self.workspace.definitions
+        if spec.name in defs.recipe_names(self.key) and not overwrite:
+            raise AlreadyExistsError(
+                f"Recipe {spec.name!r} already exists in project {self.key}: choose another "
+                "name or ask to overwrite it."
+            )
+        others = [r for r in self.recipes_specs() if r.name != spec.name]
+        FlowGraph.of([*others, spec])
+        for out in spec.outputs:
+            if not self.has_dataset(out):
+                defs.write_dataset(self.key, DatasetSpec(name=out))
+        defs.write_recipe(self.key, spec)
+        return spec
+
+    def delete_recipe(self, name: str) -> None:
+        """Delete a recipe (its output datasets stay)."""
+        self.recipe(name)
+        self.workspace.definitions.delete_recipe(self.key, name)
+
+    def build(
+        self,
+        *datasets: str,
+        force: bool = False,
+        upstream: bool = True,
+        engine: str = "local",
+        on_update: Callable[[Job], None] | None = None,
+    ) -> Job:
+        """Build datasets (and what they depend on) as a job; waits and returns the job.
+
+        A smart build skips recipes whose inputs and spec did not change since their
+        outputs were built; ``force=True`` rebuilds. Raises `JobFailedError` on failure,
+        leaving every output at its previous version.
+        """
+        if not datasets:
+            raise InvalidInputError("Name at least one dataset to build, or use build_all().")
+        for name in datasets:
+            self.dataset(name)
+        payload = {
+            "datasets": list(datasets),
+            "force": force,
+            "upstream": upstream,
+            "engine": engine,
+        }
+        return run_job(self.workspace, "build", self.key, payload, on_update)
+
+    def build_all(
+        self,
+        *,
+        force: bool = False,
+        engine: str = "local",
+        on_update: Callable[[Job], None] | None = None,
+    ) -> Job:
+        """Build every dataset of the Flow in dependency order, as a job."""
+        payload = {"datasets": None, "force": force, "engine": engine}
+        return run_job(self.workspace, "build", self.key, payload, on_update)
+
+    def jobs(self, limit: int = 50) -> list[Job]:
+        """The project's jobs, newest first."""
+        return self.workspace.runtime.list_jobs(project=self.key, limit=limit)
 
     def _check_new(self, name: str, overwrite: bool) -> None:
         if self.has_dataset(name) and not overwrite:

@@ -45,11 +45,19 @@ def remove_tree_atomic(path: Path, trash: Path) -> None:
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists on this machine."""
+    """Whether a process with this id is running on this machine.
+
+    A zombie (exited, not yet reaped by its parent) counts as dead: its work is over.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    # The state letter follows the command name, which is in parentheses.
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from clusterlab.core.dataset import DatasetSpec, ProjectSpec
 from clusterlab.core.errors import NotFoundError, StorageError
+from clusterlab.core.recipes import RecipeSpec
 from clusterlab.storage.atomic import write_text_atomic
 from clusterlab.storage.layout import WorkspaceLayout
 
@@ -70,3 +71,20 @@ class DefinitionStore:
 
     def delete_dataset(self, key: str, name: str) -> None:
         self.layout.dataset_file(key, name).unlink(missing_ok=True)
+
+    def recipe_names(self, key: str) -> list[str]:
+        folder = self.layout.recipes_dir(key)
+        if not folder.is_dir():
+            return []
+        return sorted(p.stem for p in folder.glob("*.json"))
+
+    def read_recipe(self, key: str, name: str) -> RecipeSpec:
+        return read_model(
+            self.layout.recipe_file(key, name), RecipeSpec, f"Recipe {name!r} of project {key}"
+        )
+
+    def write_recipe(self, key: str, spec: RecipeSpec) -> None:
+        write_model(self.layout.recipe_file(key, spec.name), spec)
+
+    def delete_recipe(self, key: str, name: str) -> None:
+        self.layout.recipe_file(key, name).unlink(missing_ok=True)

@@ -5,6 +5,7 @@
 <home>/runtime.db                          jobs and logs (SQLite, WAL)
 <home>/projects/<KEY>/project.json         project definition
 <home>/projects/<KEY>/datasets/<name>.json dataset definitions
+<home>/projects/<KEY>/recipes/<name>.json  recipe definitions
 <home>/projects/<KEY>/data/<name>/CURRENT  id of the readable version
 <home>/projects/<KEY>/data/<name>/v-<id>/  one immutable dataset version
 <home>/.staging/  <home>/.trash/           work areas, never read as data
@@ -58,6 +59,12 @@ class WorkspaceLayout:
 
     def dataset_file(self, key: str, name: str) -> Path:
         return self.datasets_dir(key) / f"{validate_name(name)}.json"
+
+    def recipes_dir(self, key: str) -> Path:
+        return self.project_dir(key) / "recipes"
+
+    def recipe_file(self, key: str, name: str) -> Path:
+        return self.recipes_dir(key) / f"{validate_name(name, 'recipe')}.json"
 
     def dataset_data_dir(self, key: str, name: str) -> Path:
         return self.project_dir(key) / "data" / validate_name(name)

@@ -1,0 +1,75 @@
+"""The process that runs one job: `python -m clusterlab.services.worker HOME JOB_ID`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import traceback
+from types import FrameType
+
+from clusterlab.core.errors import ClusterLabError
+from clusterlab.services.build import run_build
+from clusterlab.services.workspace import Workspace
+from clusterlab.storage.runtime import JobStatus
+
+HEARTBEAT_SECONDS = 2.0
+
+
+class Cancelled(BaseException):
+    """Raised in the worker when it is asked to stop; unwinds so staging is removed."""
+
+
+def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise Cancelled()
+
+
+def run(home: str, job_id: str) -> int:
+    """Run the job and record how it ended; the exit code is 0 unless it failed."""
+    ws = Workspace(home)
+    db = ws.runtime
+    job = db.mark_running(job_id, os.getpid())
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            db.heartbeat(job_id)
+
+    threading.Thread(target=beat, daemon=True).start()
+    payload = json.loads(job.target)
+    try:
+        if job.kind != "build":
+            raise ClusterLabError(f"Unknown job kind {job.kind!r}.")
+        report = run_build(
+            ws.project(job.project),
+            payload.get("datasets"),
+            force=bool(payload.get("force")),
+            upstream=bool(payload.get("upstream", True)),
+            engine=payload.get("engine", "local"),
+            progress=lambda f, text: db.set_progress(job_id, f, text),
+            log=lambda msg: db.append_log(job_id, msg),
+        )
+        db.append_log(job_id, f"Done: {len(report.ran)} ran, {len(report.skipped)} skipped")
+        db.finish(job_id, JobStatus.SUCCEEDED)
+        return 0
+    except Cancelled:
+        db.append_log(job_id, "Cancelled: unpublished outputs were discarded", "warning")
+        db.finish(job_id, JobStatus.CANCELLED, "Cancelled by the user.")
+        return 1
+    except ClusterLabError as exc:
+        db.append_log(job_id, str(exc), "error")
+        db.finish(job_id, JobStatus.FAILED, str(exc))
+        return 1
+    except Exception as exc:
+        db.append_log(job_id, traceback.format_exc(), "error")
+        db.finish(job_id, JobStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
+        return 1
+    finally:
+        stop.set()
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1], sys.argv[2]))
