@@ -109,3 +109,20 @@ def test_console_script_exit_code(home: Path, tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     usage = subprocess.run([*cli, "dataset", "import"], env=env, capture_output=True, text=True)
     assert usage.returncode == 2
+
+
+def test_starter_build_jobs_and_log(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    created = run_json(
+        capsys, "project", "create", "CLUSTERING", "--starter", "weblogs", "--rows", "5000"
+    )
+    assert created == {"key": "CLUSTERING", "name": "Clustering (web logs)"}
+    built = run_json(capsys, "build", "CLUSTERING", "--all")
+    assert built["status"] == "succeeded"  # type: ignore[index]
+    again = run_json(capsys, "build", "CLUSTERING", "weblogs_prepared_by_visitor_id")
+    assert any("skipped" in line for line in again["log"])  # type: ignore[index]
+    jobs = run_json(capsys, "jobs", "CLUSTERING")
+    assert [j["status"] for j in jobs] == ["succeeded", "succeeded"]  # type: ignore[union-attr]
+    log = run_json(capsys, "job", "log", built["job"])  # type: ignore[index]
+    assert any("wrote" in line["message"] for line in log["log"])  # type: ignore[index]
+    assert main(["build", "CLUSTERING"]) == 2
+    assert "--all" in capsys.readouterr().err

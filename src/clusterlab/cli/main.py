@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from clusterlab.cli import dataset, project
+from clusterlab.cli import dataset, flow, project
 from clusterlab.cli.context import state
 from clusterlab.cli.output import errors
 from clusterlab.core.errors import ClusterLabError
@@ -22,6 +22,9 @@ app = typer.Typer(
 )
 app.add_typer(project.app, name="project")
 app.add_typer(dataset.app, name="dataset")
+app.add_typer(flow.job_app, name="job")
+app.command("build")(flow.build)
+app.command("jobs")(flow.jobs)
 
 
 @app.callback()
@@ -39,11 +42,13 @@ def _root(
 
 
 @app.command()
-def demo() -> None:
-    """Create the web-logs starter project and show what is in it."""
+def demo(
+    key: Annotated[str, typer.Option(help="Project KEY of the tutorial.")] = "CLUSTERING",
+) -> None:
+    """Run the tutorial headless: the web-logs starter project, built end to end."""
     from clusterlab.cli.demo import run_demo
 
-    run_demo()
+    run_demo(key)
 
 
 def main(argv: list[str] | None = None) -> int:

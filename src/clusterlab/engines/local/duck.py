@@ -66,7 +66,7 @@ def storage_type(duck_type: str) -> StorageType | None:
 def normalising_select(columns: list[tuple[str, str]]) -> str:
     """A SELECT list that converts DuckDB types we do not store into ones we do.
 
-    Decimals become doubles, 128-bit and unsigned 64-bit integers become doubles,
+    Decimals and unsigned 64-bit integers become doubles, 128-bit integers 64-bit ones,
     time zones are dropped to UTC timestamps, anything else (lists, structs, blobs,
     intervals) becomes text, so every dataset has one of the six storage types.
     """
@@ -78,7 +78,10 @@ def normalising_select(columns: list[tuple[str, str]]) -> str:
             parts.append(f"CAST({ident(name)} AS TIMESTAMP) AS {ident(name)}")
         elif kind is not None:
             parts.append(ident(name))
-        elif base in {"DECIMAL", "HUGEINT", "UBIGINT", "UHUGEINT"}:
+        elif base == "HUGEINT":
+            # DuckDB sums 64-bit integers into 128 bits; the values fit 64 bits in practice.
+            parts.append(f"CAST({ident(name)} AS BIGINT) AS {ident(name)}")
+        elif base in {"DECIMAL", "UBIGINT", "UHUGEINT"}:
             parts.append(f"CAST({ident(name)} AS DOUBLE) AS {ident(name)}")
         else:
             parts.append(f"CAST({ident(name)} AS VARCHAR) AS {ident(name)}")
