@@ -162,3 +162,36 @@ def test_killed_build_is_marked_failed_and_publishes_nothing(project: cl.Project
     assert finished.status is JobStatus.FAILED
     assert "process died" in (finished.error or "")
     assert project.dataset("grouped").versions.current() is None
+
+
+def test_unparsed_dates_and_unknown_ips_are_counted_in_the_log(project: cl.Project) -> None:
+    frame = pd.DataFrame(
+        {
+            "ts": ["2024-03-01 10:00:00", "01/03/2024", "not a date", "2024-03-02 11:30:00"],
+            "ip": ["81.56.12.3", "10.0.0.1", "999.1.1.1", ""],
+        }
+    )
+    project.create_dataset("raw", frame)
+    project.create_recipe(
+        {
+            "name": "prep",
+            "type": "prepare",
+            "inputs": ["raw"],
+            "outputs": ["prepared"],
+            "params": {
+                "steps": [
+                    {"type": "parse_date", "column": "ts", "formats": ["%Y-%m-%d %H:%M:%S"]},
+                    {"type": "geoip", "column": "ip", "outputs": ["country"]},
+                ]
+            },
+        }
+    )
+    job = project.build("prepared")
+    logs = [line.message for line in project.workspace.runtime.logs(job.id)]
+    assert (
+        "prep: 2 cells of ts could not be parsed as dates and were left empty in ts_parsed" in logs
+    )
+    assert "prep: 2 addresses of ip are unknown to the GeoIP database (empty ip_country)" in logs
+    out = project.dataset("prepared").to_pandas()
+    assert out["ts_parsed"].isna().tolist() == [False, True, True, False]
+    assert out["ip_country"].notna().tolist() == [True, False, False, False]

@@ -19,6 +19,7 @@ from clusterlab.engines.local.duck import connect, literal
 from clusterlab.engines.local.reader import open_file
 from clusterlab.engines.local.store import write_version
 from clusterlab.flow.compile import compile_recipe
+from clusterlab.flow.diagnostics import prepare_checks
 
 
 class LocalEngine:
@@ -71,6 +72,10 @@ class LocalEngine:
                 schema, rows = write_version(con, con.sql(f"SELECT * FROM {view}"), outputs[name])
                 results[name] = OutputResult(rows=rows, schema=schema)
                 log(f"{recipe.name}: wrote {rows:,} rows to {name}")
+                written = backend.read_parquet(str(outputs[name] / "*.parquet"))
+                for message, count in prepare_checks(recipe, written):
+                    if n := int(backend.execute(count) or 0):
+                        log(f"{recipe.name}: {message.format(n=f'{n:,}')}")
         return results
 
     def preview(
