@@ -69,6 +69,17 @@ def test_rich_output_for_people(
     assert main(["dataset", "import", "P", "t", str(csv)]) == 0
     assert main(["dataset", "show", "P", "t"]) == 0
     assert main(["dataset", "stats", "P", "t"]) == 0
+    assert main(["dataset", "set-meaning", "P", "t", "ip", "text"]) == 0
+    assert main(["dataset", "set-meaning", "P", "t", "ip", "colour"]) == 2
+    assert "Unknown meaning 'colour'" in capsys.readouterr().err
+    assert main(["dataset", "show", "P", "t", "--json"]) == 0
+    assert '"meaning": "text"' in capsys.readouterr().out
+    assert main(["dataset", "delete", "P", "t", "--yes"]) == 0
+    assert "Deleted dataset P.t" in capsys.readouterr().out
+    assert main(["dataset", "list", "P", "--json"]) == 0
+    assert capsys.readouterr().out.strip() == "[]"
+    assert main(["dataset", "import", "P", "t", str(csv)]) == 0
+    assert main(["dataset", "show", "P", "t"]) == 0
     out = capsys.readouterr().out
     assert "Imported t: 2 rows, 2 columns" in out
     assert "ip_address" in out

@@ -170,3 +170,26 @@ def export(
         print_json({"path": str(path), "bytes": path.stat().st_size})
     else:
         console.print(f"Exported {project}.{name} to {path}")
+
+
+@app.command("set-meaning")
+def set_meaning(project: str, name: str, column: str, meaning: str) -> None:
+    """Override the detected meaning of a column (e.g. text, country, ip_address)."""
+    ds = state.workspace().project(project).dataset(name)
+    ds.set_meaning(column, meaning)
+    console.print(f"{project}.{name}.{column} now has meaning {meaning}")
+
+
+@app.command("delete")
+def delete(
+    project: str,
+    name: str,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a dataset and its data."""
+    p = state.workspace().project(project)
+    p.dataset(name)
+    if not yes:
+        typer.confirm(f"Delete dataset {project}.{name} and its data?", abort=True)
+    p.delete_dataset(name)
+    console.print(f"Deleted dataset {project}.{name}")

@@ -151,7 +151,13 @@ class Dataset:
 
     def set_meaning(self, column: str, meaning: Meaning | str) -> Dataset:
         """Override the detected meaning of ``column``."""
-        chosen = Meaning(meaning)
+        try:
+            chosen = Meaning(meaning)
+        except ValueError:
+            known = ", ".join(m.value for m in Meaning)
+            raise InvalidInputError(
+                f"Unknown meaning {meaning!r}: choose one of {known}."
+            ) from None
         self.schema.column(column)
         overrides = {**self.spec.meaning_overrides, column: chosen}
         self.spec = self.spec.model_copy(update={"meaning_overrides": overrides})

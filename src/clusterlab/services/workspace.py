@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from functools import cached_property
 from pathlib import Path
@@ -14,7 +15,7 @@ from clusterlab.core.ids import validate_project_key
 from clusterlab.services.project import Project
 from clusterlab.settings import Settings
 from clusterlab.storage.archive import export_project, import_project
-from clusterlab.storage.atomic import remove_tree_atomic, write_text_atomic
+from clusterlab.storage.atomic import pid_alive, remove_tree_atomic, write_text_atomic
 from clusterlab.storage.definitions import DefinitionStore
 from clusterlab.storage.layout import WorkspaceLayout
 from clusterlab.storage.runtime import RuntimeDB
@@ -44,6 +45,7 @@ class Workspace:
         self.layout = WorkspaceLayout(Path(self.settings.home).expanduser().resolve())
         self.definitions = DefinitionStore(self.layout)
         self._ensure_created()
+        self._clean_work_areas()
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.home)!r})"
@@ -73,6 +75,17 @@ class Workspace:
             )
         self.layout.projects_dir.mkdir(parents=True, exist_ok=True)
         write_text_atomic(marker, json.dumps({"format": WORKSPACE_FORMAT}) + "\n")
+
+    def _clean_work_areas(self) -> None:
+        """Remove scratch and staging folders left by processes that died, and the trash."""
+        staging = self.layout.staging_dir
+        if staging.is_dir():
+            for entry in staging.iterdir():
+                pid = entry.name.split("-")[1] if entry.name.count("-") >= 2 else ""
+                if not pid.isdigit() or not pid_alive(int(pid)):
+                    shutil.rmtree(entry, ignore_errors=True)
+        if self.layout.trash_dir.is_dir():
+            shutil.rmtree(self.layout.trash_dir, ignore_errors=True)
 
     @cached_property
     def runtime(self) -> RuntimeDB:

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import clusterlab as cl
@@ -57,3 +60,27 @@ def test_project_lifecycle(ws: cl.Workspace) -> None:
 def test_errors_share_one_base() -> None:
     for error in (AlreadyExistsError, InvalidNameError, NotFoundError, StorageError):
         assert issubclass(error, ClusterLabError)
+
+
+def test_opening_cleans_work_areas_of_dead_processes(tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    ws = cl.Workspace(home)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    leftover = ws.scratch_dir().with_name(f"scratch-{dead.pid}-deadbeef")
+    leftover.mkdir()
+    (leftover / "partial.csv").write_text("a\n")
+    mine = ws.scratch_dir()
+    (home / ".trash" / "old").mkdir(parents=True)
+    cl.Workspace(home)
+    assert not leftover.exists()
+    assert mine.exists()  # this process is alive: its scratch folder stays
+    assert not (home / ".trash").exists()
+
+
+def test_old_versions_are_garbage_collected(project: cl.Project) -> None:
+    for n in range(4):
+        project.create_dataset("t", pd.DataFrame({"a": range(n + 1)}), overwrite=True)
+    versions = project.dataset("t").versions.versions()
+    assert len(versions) == 2  # the current one and one previous, for readers in progress
+    assert project.dataset("t").rows == 4
