@@ -69,21 +69,26 @@ def test_rich_output_for_people(
     assert main(["dataset", "import", "P", "t", str(csv)]) == 0
     assert main(["dataset", "show", "P", "t"]) == 0
     assert main(["dataset", "stats", "P", "t"]) == 0
-    assert main(["dataset", "set-meaning", "P", "t", "ip", "text"]) == 0
-    assert main(["dataset", "set-meaning", "P", "t", "ip", "colour"]) == 2
-    assert "Unknown meaning 'colour'" in capsys.readouterr().err
-    assert main(["dataset", "show", "P", "t", "--json"]) == 0
-    assert '"meaning": "text"' in capsys.readouterr().out
-    assert main(["dataset", "delete", "P", "t", "--yes"]) == 0
-    assert "Deleted dataset P.t" in capsys.readouterr().out
-    assert main(["dataset", "list", "P", "--json"]) == 0
-    assert capsys.readouterr().out.strip() == "[]"
-    assert main(["dataset", "import", "P", "t", str(csv)]) == 0
-    assert main(["dataset", "show", "P", "t"]) == 0
     out = capsys.readouterr().out
     assert "Imported t: 2 rows, 2 columns" in out
     assert "ip_address" in out
     assert "0.0%" in out  # the missing share of the stats table
+
+
+def test_meaning_override_and_delete(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "t.csv"
+    csv.write_text("ip,n\n10.0.0.1,1\n10.0.0.2,2\n")
+    main(["project", "create", "P"])
+    main(["dataset", "import", "P", "t", str(csv)])
+    assert main(["dataset", "set-meaning", "P", "t", "ip", "text"]) == 0
+    assert main(["dataset", "set-meaning", "P", "t", "ip", "colour"]) == 2
+    assert "Unknown meaning 'colour'" in capsys.readouterr().err
+    shown = run_json(capsys, "dataset", "show", "P", "t")
+    assert shown["schema"][0]["meaning"] == "text"  # type: ignore[index]
+    assert main(["dataset", "delete", "P", "t", "--yes"]) == 0
+    assert run_json(capsys, "dataset", "list", "P") == []
 
 
 @pytest.mark.parametrize(
