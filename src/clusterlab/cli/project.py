@@ -31,12 +31,7 @@ def create(
 ) -> None:
     """Create a project."""
     ws = state.workspace()
-    if starter:
-        from clusterlab.services.starter import create_starter
-
-        project = create_starter(ws, key, starter, page_views=rows)
-    else:
-        project = ws.create_project(key, name=name)
+    project = ws.create_project(key, name=name, starter=starter, rows=rows)
     if as_json:
         print_json({"key": project.key, "name": project.name})
     else:

@@ -115,13 +115,29 @@ class Workspace:
             raise NotFoundError(f"No project {key} in {self.home} (projects: {listed}).")
         return Project(self, self.definitions.read_project(key))
 
-    def create_project(self, key: str, name: str | None = None, description: str = "") -> Project:
-        """Create an empty project; `AlreadyExistsError` if the KEY is taken."""
+    def create_project(
+        self,
+        key: str,
+        name: str | None = None,
+        description: str = "",
+        *,
+        starter: str | None = None,
+        rows: int | None = None,
+    ) -> Project:
+        """Create a project, empty or from a starter (``starter="weblogs"``).
+
+        ``rows`` scales a starter's generated data (page views for ``weblogs``).
+        `AlreadyExistsError` if the KEY is taken.
+        """
         validate_project_key(key)
         if key in self.definitions.project_keys():
             raise AlreadyExistsError(
                 f"Project {key} already exists: choose another KEY or delete it first."
             )
+        if starter is not None:
+            from clusterlab.services.starter import create_starter
+
+            return create_starter(self, key, starter, page_views=rows)
         spec = ProjectSpec(
             key=key, name=name or key.replace("_", " ").title(), description=description
         )

@@ -18,7 +18,7 @@ REFERENCE_COLUMNS = [
 
 
 def test_starter_builds_the_reference_flow(ws: cl.Workspace) -> None:
-    project = create_starter(ws, "CLUSTERING", "weblogs", page_views=30_000)
+    project = ws.create_project("CLUSTERING", starter="weblogs", rows=30_000)
     assert [d.name for d in project.datasets()] == [
         "crm", "weblogs", "weblogs_prepared", "weblogs_prepared_by_visitor_id",
     ]  # fmt: skip
