@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,21 +81,24 @@ class Dataset:
                     )
                 yield _Readable(con, version_sql(folder), self._overridden(read_schema(folder)))
             else:
-                yield self._open_external(con)
+                with self._open_external(con) as readable:
+                    yield readable
         finally:
             con.close()
 
-    def _open_external(self, con: duckdb.DuckDBPyConnection) -> _Readable:
+    @contextmanager
+    def _open_external(self, con: duckdb.DuckDBPyConnection) -> Iterator[_Readable]:
+        # A view, not a copy: explore queries then stream the file, whatever its size.
         path = Path(self.spec.path or "")
         scratch = self.project.workspace.scratch_dir()
-        with open_file(
-            con, path, self.spec.format or FileFormat.CSV, self.spec.csv, scratch
-        ) as src:
-            src.relation.create_view("external_input", replace=True)
-            # Materialised once per open so that a transcoded scratch file may go away.
-            con.execute("CREATE TEMP TABLE external_data AS SELECT * FROM external_input")
-        schema = infer_schema(con, "external_data")
-        return _Readable(con, "external_data", self._overridden(schema))
+        try:
+            fmt = self.spec.format or FileFormat.CSV
+            with open_file(con, path, fmt, self.spec.csv, scratch) as src:
+                src.relation.create_view("external_data", replace=True)
+                schema = infer_schema(con, "external_data")
+                yield _Readable(con, "external_data", self._overridden(schema))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def _overridden(self, schema: Schema) -> Schema:
         for column, meaning in self.spec.meaning_overrides.items():

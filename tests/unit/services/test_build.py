@@ -195,3 +195,15 @@ def test_unparsed_dates_and_unknown_ips_are_counted_in_the_log(project: cl.Proje
     out = project.dataset("prepared").to_pandas()
     assert out["ts_parsed"].isna().tolist() == [False, True, True, False]
     assert out["ip_country"].notna().tolist() == [True, False, False, False]
+
+
+def test_recipe_reads_an_external_latin1_file(project: cl.Project, tmp_path: Path) -> None:
+    source = tmp_path / "villes.csv"
+    source.write_bytes("ville;habitants\nMontréal;1762949\nSão Paulo;11451245\n".encode("latin-1"))
+    project.import_dataset("villes", source, external=True)
+    project.create_recipe(
+        {"name": "copy", "type": "sync", "inputs": ["villes"], "outputs": ["out"]}
+    )
+    project.build("out")
+    assert project.dataset("out").to_pandas()["ville"].tolist() == ["Montréal", "São Paulo"]
+    assert not list((project.workspace.home / ".staging").iterdir())

@@ -44,9 +44,9 @@ class LocalEngine:
                         f"read_parquet({literal(str(data.path / '*.parquet'))})"
                     )
                 else:
+                    # A view streams the file (and any transcoded copy in scratch) at run time.
                     with open_file(con, data.path, data.format, data.csv, scratch) as src:
-                        src.relation.create_view(f"{view}_src")
-                        con.sql(f"CREATE TEMP TABLE {view} AS SELECT * FROM {view}_src")
+                        src.relation.create_view(view)
                 tables[name] = backend.table(view)
             yield con, backend, tables
         finally:
