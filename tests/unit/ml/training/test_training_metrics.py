@@ -1,0 +1,87 @@
+"""Metrics: exact silhouette below the threshold, stratified sample above, and the others."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+from clusterlab.core.mltask import MetricsSpec
+from clusterlab.ml.metrics import compute_metrics, stratified_sample
+
+NAMES = {-1: "noise", 0: "cluster_0", 1: "cluster_1", 2: "cluster_2"}
+
+
+def three_groups(n: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    labels = rng.choice(3, size=n, p=[0.6, 0.3, 0.1])
+    matrix = rng.normal(size=(n, 3)) + labels[:, None] * 3.0
+    return matrix, labels.astype(np.int64)
+
+
+def test_below_the_threshold_silhouette_equals_sklearn_exact():
+    matrix, labels = three_groups(900)
+    metrics = compute_metrics(matrix, labels, NAMES, MetricsSpec())
+    assert metrics.silhouette == pytest.approx(silhouette_score(matrix, labels), abs=1e-12)
+    assert metrics.silhouette_exact is True
+    assert metrics.silhouette_sample_size == 900
+
+
+def test_above_the_threshold_silhouette_uses_a_stratified_sample_of_the_set_size():
+    matrix, labels = three_groups(6000, seed=1)
+    spec = MetricsSpec(silhouette_exact_threshold=2000, silhouette_sample_size=1500, seed=3)
+    metrics = compute_metrics(matrix, labels, NAMES, spec)
+    assert metrics.silhouette_exact is False
+    assert metrics.silhouette_sample_size == 1500
+    exact = silhouette_score(matrix, labels)
+    assert metrics.silhouette == pytest.approx(exact, abs=0.03)
+    # Same seed, same sample, same value.
+    assert compute_metrics(matrix, labels, NAMES, spec).silhouette == metrics.silhouette
+
+
+def test_stratified_sample_keeps_cluster_shares_and_small_clusters():
+    labels = np.array([0] * 9000 + [1] * 990 + [2] * 10)
+    rows = stratified_sample(labels, 1000, seed=0)
+    counts = np.bincount(labels[rows])
+    assert counts.tolist() == [900, 99, 2]
+    assert len(set(rows.tolist())) == len(rows)
+    assert np.all(np.diff(rows) > 0)
+
+
+def test_davies_bouldin_calinski_harabasz_and_inertia_on_all_rows():
+    matrix, labels = three_groups(3000, seed=2)
+    spec = MetricsSpec(silhouette_exact_threshold=100, silhouette_sample_size=100)
+    metrics = compute_metrics(matrix, labels, NAMES, spec, inertia=True)
+    assert metrics.davies_bouldin == pytest.approx(davies_bouldin_score(matrix, labels))
+    assert metrics.calinski_harabasz == pytest.approx(calinski_harabasz_score(matrix, labels))
+    kmeans = KMeans(3, n_init=3, random_state=0).fit(matrix)
+    fitted = compute_metrics(matrix, kmeans.labels_.astype(np.int64), NAMES, spec, inertia=True)
+    assert fitted.inertia == pytest.approx(kmeans.inertia_, rel=1e-6)
+    assert metrics.cluster_sizes == {
+        "cluster_0": int((labels == 0).sum()),
+        "cluster_1": int((labels == 1).sum()),
+        "cluster_2": int((labels == 2).sum()),
+    }
+
+
+def test_noise_rows_are_left_out_of_cluster_metrics():
+    matrix, labels = three_groups(600, seed=4)
+    noisy = labels.copy()
+    noisy[:50] = -1
+    metrics = compute_metrics(matrix, noisy, NAMES, MetricsSpec())
+    keep = noisy >= 0
+    assert metrics.silhouette == pytest.approx(silhouette_score(matrix[keep], noisy[keep]))
+    assert metrics.silhouette_sample_size == int(keep.sum())
+    assert metrics.cluster_sizes["noise"] == 50
+    assert metrics.n_clusters == 3
+
+
+def test_one_cluster_has_no_separation_metrics():
+    matrix = np.random.default_rng(5).normal(size=(50, 2))
+    metrics = compute_metrics(matrix, np.zeros(50, dtype=np.int64), NAMES, MetricsSpec())
+    assert metrics.n_clusters == 1
+    assert metrics.silhouette is None
+    assert metrics.davies_bouldin is None
+    assert metrics.calinski_harabasz is None
+    assert metrics.value("silhouette") is None

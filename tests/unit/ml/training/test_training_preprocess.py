@@ -1,0 +1,166 @@
+"""Preprocessing: imputation, rescaling, capped dummies, dropped rows, text and PCA."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clusterlab.core.errors import InvalidInputError
+from clusterlab.core.mltask import CategoricalHandling, FeatureHandling, NumericHandling
+from clusterlab.ml.preprocess import fit_pca, fit_preprocessing, prepare_frame
+
+
+def numeric(name, **handling):
+    return FeatureHandling(name=name, numeric=NumericHandling(**handling))
+
+
+def categorical(name, **handling):
+    return FeatureHandling(
+        name=name, type="categorical", categorical=CategoricalHandling(**handling)
+    )
+
+
+def column(prep, matrix, name):
+    return matrix[:, prep.feature_names.index(name)]
+
+
+def test_mixed_numeric_and_categorical_with_missing_values(customers):
+    features = (
+        numeric("age"),
+        numeric("spend", rescaling="minmax"),
+        categorical("country"),
+        categorical("plan"),
+        FeatureHandling(name="ignored", role="reject"),
+    )
+    prep, matrix, kept = fit_preprocessing(customers, features)
+    assert kept.all()
+    assert prep.feature_names == (
+        "age",
+        "spend",
+        "country=(missing)",
+        "country=de",
+        "country=fr",
+        "country=us",
+        "plan=basic",
+        "plan=pro",
+    )
+    assert not np.isnan(matrix).any()
+    age = column(prep, matrix, "age")
+    # Missing ages are imputed with the mean, which standardizes to 0.
+    assert np.allclose(age[customers["age"].isna().to_numpy()], 0.0)
+    assert age.mean() == pytest.approx(0.0, abs=1e-9)
+    spend = column(prep, matrix, "spend")
+    assert spend.min() == pytest.approx(0.0)
+    assert spend.max() == pytest.approx(1.0)
+    missing_country = column(prep, matrix, "country=(missing)")
+    assert missing_country.sum() == customers["country"].isna().sum()
+    dummies = matrix[:, 2:6]
+    assert np.array_equal(dummies.sum(axis=1), np.ones(len(customers)))
+
+
+def test_median_constant_and_most_frequent_imputation():
+    frame = pd.DataFrame({"a": [1.0, 2.0, 10.0, None], "b": ["x", "x", "y", None]})
+    prep, matrix, _ = fit_preprocessing(
+        frame,
+        (
+            numeric("a", missing="median", rescaling="none"),
+            categorical("b", missing="most_frequent"),
+        ),
+    )
+    assert matrix[3, 0] == 2.0
+    assert prep.feature_names == ("a", "b=x", "b=y")
+    assert matrix[3, 1:].tolist() == [1.0, 0.0]
+    prep, matrix, _ = fit_preprocessing(
+        frame,
+        (
+            numeric("a", missing="constant", constant=-1, rescaling="none"),
+            categorical("b", missing="constant", constant="unknown"),
+        ),
+    )
+    assert matrix[3, 0] == -1.0
+    assert prep.feature_names == ("a", "b=unknown", "b=x", "b=y")
+
+
+def test_drop_rows_removes_rows_missing_a_drop_feature(customers):
+    features = (numeric("age", missing="drop"), categorical("country", missing="drop"))
+    prep, matrix, kept = fit_preprocessing(customers, features)
+    expected = customers["age"].notna() & customers["country"].notna()
+    assert kept.tolist() == expected.tolist()
+    assert matrix.shape == (int(expected.sum()), len(prep.feature_names))
+    assert "country=(missing)" not in prep.feature_names
+    # Scoring drops the same rows.
+    again, kept_again = prep.transform(customers)
+    assert np.allclose(again, matrix)
+    assert kept_again.tolist() == kept.tolist()
+
+
+def test_every_row_dropped_is_a_clear_error():
+    frame = pd.DataFrame({"a": [None, None], "b": [1.0, 2.0]})
+    with pytest.raises(InvalidInputError, match="Impute these features"):
+        fit_preprocessing(frame, (numeric("a", missing="drop"), numeric("b")))
+
+
+def test_dummy_caps_gather_rare_levels_in_other():
+    levels = ["a"] * 50 + ["b"] * 30 + ["c"] * 15 + ["d"] * 4 + ["e"]
+    frame = pd.DataFrame({"c": levels})
+    cases = {
+        "max": (categorical("c", max_categories=2), ["c=a", "c=b", "c=other"]),
+        "cumulative": (
+            categorical("c", cap="cumulative_proportion", cumulative_proportion=0.9),
+            ["c=a", "c=b", "c=c", "c=other"],
+        ),
+        "min_samples": (categorical("c", cap="min_samples", min_samples=5), None),
+    }
+    for feature, names in (v for v in cases.values()):
+        prep, matrix, _ = fit_preprocessing(frame, (feature,))
+        if names is not None:
+            assert list(prep.feature_names) == names
+        assert prep.feature_names[-1] == "c=other"
+        other = column(prep, matrix, "c=other")
+        kept_levels = {n.split("=", 1)[1] for n in prep.feature_names[:-1]}
+        assert other.sum() == sum(v not in kept_levels for v in levels)
+    # An unseen level at scoring time lands in "other".
+    prep, _, _ = fit_preprocessing(frame, (categorical("c", max_categories=2),))
+    scored, _ = prep.transform(pd.DataFrame({"c": ["zzz", "a"]}))
+    assert scored.tolist() == [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+
+
+def test_under_the_cap_no_other_dummy_is_made():
+    prep, _, _ = fit_preprocessing(pd.DataFrame({"c": ["a", "b", "a"]}), (categorical("c"),))
+    assert prep.feature_names == ("c=a", "c=b")
+
+
+def test_text_feature_is_tfidf_then_svd():
+    words = ["red apple pie", "green apple", "blue sky", "sky is blue", "apple and sky"]
+    frame = pd.DataFrame({"t": words * 4})
+    feature = FeatureHandling(name="t", type="text")
+    prep, matrix, _ = fit_preprocessing(frame, (feature,))
+    assert prep.feature_names[0] == "t:svd_0"
+    assert matrix.shape[0] == 20
+    assert 1 <= matrix.shape[1] <= 10
+
+
+def test_missing_input_column_and_no_input_feature_are_clear_errors():
+    frame = pd.DataFrame({"a": [1.0]})
+    with pytest.raises(InvalidInputError, match="'b'"):
+        prepare_frame(frame, (numeric("b"),))
+    with pytest.raises(InvalidInputError, match="no input feature"):
+        fit_preprocessing(frame, (FeatureHandling(name="a", role="reject"),))
+
+
+def test_numbers_stored_as_text_are_parsed_and_junk_is_missing():
+    prepared = prepare_frame(pd.DataFrame({"a": ["1.5", "x", "inf"]}), (numeric("a"),))
+    assert prepared["a"].tolist()[0] == 1.5
+    assert prepared["a"].isna().tolist() == [False, True, True]
+
+
+def test_pca_keeps_the_requested_variance():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(300, 2))
+    matrix = np.column_stack([base, base @ [[1.0], [1.0]] + rng.normal(0, 0.01, (300, 1))])
+    pca, projected = fit_pca(matrix, 0.9)
+    assert projected.shape == (300, 2)
+    assert pca.named_steps["pca"].explained_variance_ratio_.sum() >= 0.9
+    _, everything = fit_pca(matrix, 1.0)
+    assert everything.shape == (300, 3)
