@@ -30,8 +30,10 @@ from clusterlab.engines.local.reader import (
 )
 from clusterlab.engines.local.store import write_version
 from clusterlab.flow.dag import FlowGraph
+from clusterlab.services import lab
 from clusterlab.services.dataset import Dataset, missing
 from clusterlab.services.jobs import run_job
+from clusterlab.services.lab import ClusteringTask
 from clusterlab.services.progress import ProgressCallback, with_query_progress
 from clusterlab.storage.atomic import remove_tree_atomic
 from clusterlab.storage.runtime import Job
@@ -250,6 +252,25 @@ class Project:
         """Build every dataset of the Flow in dependency order, as a job."""
         payload = {"datasets": None, "force": force, "engine": engine}
         return run_job(self.workspace, "build", self.key, payload, on_update)
+
+    # -- the Lab ------------------------------------------------------------------
+
+    def create_clustering_task(self, dataset: str, preset: str = "kmeans") -> ClusteringTask:
+        """Lab → AutoML Clustering on ``dataset``: a design guessed from its statistics.
+
+        ``preset`` is ``"kmeans"`` (K-means k = 3, 5, 7) or ``"anomaly"`` (Isolation Forest).
+        """
+        if preset not in ("kmeans", "anomaly"):
+            raise InvalidInputError(f"Unknown preset {preset!r}: choose 'kmeans' or 'anomaly'.")
+        return lab.create_task(self, dataset, preset)
+
+    def clustering_task(self, task_id: str) -> ClusteringTask:
+        """The Lab task with this id."""
+        return lab.open_task(self, task_id)
+
+    def clustering_tasks(self) -> list[ClusteringTask]:
+        """The project's Lab tasks."""
+        return lab.list_tasks(self)
 
     def jobs(self, limit: int = 50) -> list[Job]:
         """The project's jobs, newest first."""

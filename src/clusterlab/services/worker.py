@@ -12,6 +12,7 @@ from types import FrameType
 
 from clusterlab.core.errors import ClusterLabError
 from clusterlab.services.build import run_build
+from clusterlab.services.lab import run_training
 from clusterlab.services.workspace import Workspace
 from clusterlab.storage.runtime import JobStatus
 
@@ -41,6 +42,13 @@ def run(home: str, job_id: str) -> int:
     threading.Thread(target=beat, daemon=True).start()
     payload = json.loads(job.target)
     try:
+        progress = lambda f, text: db.set_progress(job_id, f, text)  # noqa: E731
+        log = lambda msg: db.append_log(job_id, msg)  # noqa: E731
+        if job.kind == "train":
+            number = run_training(ws.project(job.project), payload["task"], progress, log)
+            db.append_log(job_id, f"Done: session {number}")
+            db.finish(job_id, JobStatus.SUCCEEDED)
+            return 0
         if job.kind != "build":
             raise ClusterLabError(f"Unknown job kind {job.kind!r}.")
         report = run_build(
@@ -49,8 +57,8 @@ def run(home: str, job_id: str) -> int:
             force=bool(payload.get("force")),
             upstream=bool(payload.get("upstream", True)),
             engine=payload.get("engine", "local"),
-            progress=lambda f, text: db.set_progress(job_id, f, text),
-            log=lambda msg: db.append_log(job_id, msg),
+            progress=progress,
+            log=log,
         )
         db.append_log(job_id, f"Done: {len(report.ran)} ran, {len(report.skipped)} skipped")
         db.finish(job_id, JobStatus.SUCCEEDED)

@@ -6,6 +6,7 @@
 <home>/projects/<KEY>/project.json         project definition
 <home>/projects/<KEY>/datasets/<name>.json dataset definitions
 <home>/projects/<KEY>/recipes/<name>.json  recipe definitions
+<home>/projects/<KEY>/analyses/<id>/       Lab tasks, their sessions and models
 <home>/projects/<KEY>/data/<name>/CURRENT  id of the readable version
 <home>/projects/<KEY>/data/<name>/v-<id>/  one immutable dataset version
 <home>/.staging/  <home>/.trash/           work areas, never read as data
@@ -65,6 +66,9 @@ class WorkspaceLayout:
 
     def recipe_file(self, key: str, name: str) -> Path:
         return self.recipes_dir(key) / f"{validate_name(name, 'recipe')}.json"
+
+    def analysis_dir(self, key: str, task_id: str) -> Path:
+        return self.project_dir(key) / "analyses" / validate_name(task_id, "task")
 
     def dataset_data_dir(self, key: str, name: str) -> Path:
         return self.project_dir(key) / "data" / validate_name(name)

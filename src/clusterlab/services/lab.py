@@ -1,0 +1,384 @@
+"""The Lab: AutoML clustering tasks, their training sessions, models and reports.
+
+Training runs as a job (`run_training` in the worker process); a session folder is
+written in staging and renamed into place whole, so a failed or killed training never
+leaves a half-written session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import pandas as pd
+
+from clusterlab.core.errors import InvalidInputError, InvalidNameError, NotFoundError
+from clusterlab.core.lab import ClusterMeta, ModelSummary, SessionSummary, TaskSpec
+from clusterlab.core.mltask import AlgorithmType, FeatureRole, TaskDesign
+from clusterlab.ml.artifacts import load_model, save_model
+from clusterlab.ml.guess import guess_design
+from clusterlab.ml.report import ClusterReport, build_report
+from clusterlab.ml.training import SessionResult, TrainedModel, train_session
+from clusterlab.services.jobs import run_job
+from clusterlab.storage.definitions import read_model, write_model
+from clusterlab.storage.runtime import Job
+
+if TYPE_CHECKING:
+    from clusterlab.services.project import Project
+
+TASK_FILE = "task.json"
+SESSION_FILE = "session.json"
+REPORT_FILE = "report.json"
+CLUSTERS_FILE = "clusters.json"
+
+
+class ClusteringTask:
+    """An AutoML clustering task on one dataset (Lab → AutoML Clustering)."""
+
+    def __init__(self, project: Project, spec: TaskSpec) -> None:
+        self.project = project
+        self.spec = spec
+
+    def __repr__(self) -> str:
+        return f"ClusteringTask({self.id!r} on {self.spec.dataset!r})"
+
+    @property
+    def id(self) -> str:
+        """The task's id."""
+        return self.spec.id
+
+    @property
+    def folder(self) -> Path:
+        return self.project.workspace.layout.analysis_dir(self.project.key, self.id)
+
+    @property
+    def design(self) -> TaskDesign:
+        """Features handling, algorithms, reduction, outliers, sampling and metrics."""
+        return self.spec.design
+
+    def _save(self, design: TaskDesign) -> ClusteringTask:
+        self.spec = self.spec.model_copy(update={"design": design})
+        write_model(self.folder / TASK_FILE, self.spec)
+        return self
+
+    def _set_role(self, column: str, role: FeatureRole) -> ClusteringTask:
+        self.design.feature(column)
+        features = tuple(
+            f.model_copy(update={"role": role, "reject_reason": None}) if f.name == column else f
+            for f in self.design.features
+        )
+        return self._save(self.design.model_copy(update={"features": features}))
+
+    def reject_feature(self, column: str) -> ClusteringTask:
+        """Do not use ``column`` to fit the models."""
+        return self._set_role(column, FeatureRole.REJECT)
+
+    def use_feature(self, column: str) -> ClusteringTask:
+        """Use ``column`` as an input of the models."""
+        return self._set_role(column, FeatureRole.INPUT)
+
+    def set_algorithm(self, name: str, **params: Any) -> ClusteringTask:
+        """Enable algorithm ``name`` with these params, e.g. ``("kmeans", k=[3, 5, 7])``."""
+        try:
+            kind = AlgorithmType(name)
+        except ValueError:
+            known = ", ".join(a.value for a in AlgorithmType)
+            raise InvalidInputError(f"Unknown algorithm {name!r}: choose one of {known}.") from None
+        algorithms = []
+        found = False
+        for algo in self.design.algorithms:
+            if algo.type == kind:
+                found = True
+                data = {**algo.model_dump(), **params, "enabled": True}
+                try:
+                    algo = type(algo).model_validate(data)
+                except ValueError as exc:
+                    raise InvalidInputError(f"Invalid parameters for {name}: {exc}") from None
+            algorithms.append(algo)
+        if not found:
+            raise InvalidInputError(f"Algorithm {name!r} is not available in this task's design.")
+        return self._save(self.design.model_copy(update={"algorithms": tuple(algorithms)}))
+
+    def disable_algorithm(self, name: str) -> ClusteringTask:
+        """Stop training algorithm ``name`` in later sessions."""
+        algorithms = tuple(
+            a.model_copy(update={"enabled": False}) if a.type == name else a
+            for a in self.design.algorithms
+        )
+        return self._save(self.design.model_copy(update={"algorithms": algorithms}))
+
+    def train(self, on_update: Callable[[Job], None] | None = None) -> Session:
+        """Train one model per grid entry as a job; blocks and returns the session."""
+        if not self.design.grid():
+            raise InvalidInputError("No algorithm is enabled: enable one with set_algorithm().")
+        if not self.design.input_names:
+            raise InvalidInputError(
+                "Every column is rejected: use at least one as input with use_feature(column)."
+            )
+        run_job(self.project.workspace, "train", self.project.key, {"task": self.id}, on_update)
+        return self.sessions()[-1]
+
+    def sessions(self) -> list[Session]:
+        """The task's training sessions, oldest first."""
+        root = self.folder / "sessions"
+        if not root.is_dir():
+            return []
+        numbers = sorted(int(p.name) for p in root.iterdir() if p.name.isdigit())
+        return [Session(self, root / str(n)) for n in numbers]
+
+
+class Session:
+    """One training session: a model per (algorithm, parameter value, PCA variant)."""
+
+    def __init__(self, task: ClusteringTask, folder: Path) -> None:
+        self.task = task
+        self.folder = folder
+        self.summary = read_model(folder / SESSION_FILE, SessionSummary, f"Session {folder.name}")
+
+    def __repr__(self) -> str:
+        return f"Session({self.summary.number}, {len(self.models)} models)"
+
+    @property
+    def models(self) -> list[Model]:
+        """Models in grid order, failed ones included (their ``error`` says why)."""
+        return [Model(self, s) for s in self.summary.models]
+
+    def best(self, metric: str = "silhouette") -> Model:
+        """The best trained model by ``metric`` (lower is better for inertia and Davies-Bouldin)."""
+        lower = metric in {"inertia", "davies_bouldin", "bic", "aic"}
+        scored = [m for m in self.models if m.metrics.get(metric) is not None]
+        if not scored:
+            raise InvalidInputError(f"No model of this session has the metric {metric!r}.")
+        return sorted(scored, key=lambda m: m.metrics[metric] * (1 if lower else -1))[0]
+
+    def results(self) -> pd.DataFrame:
+        """The results table: one row per model with its metrics."""
+        rows = [
+            {"model": m.id, "label": m.summary.label, **m.metrics, "error": m.error}
+            for m in self.models
+        ]
+        return pd.DataFrame(rows)
+
+
+class Model:
+    """A trained model of a session: metrics, scoring, report, cluster names."""
+
+    def __init__(self, session: Session, summary: ModelSummary) -> None:
+        self.session = session
+        self.summary = summary
+        self.folder = session.folder / summary.id
+
+    def __repr__(self) -> str:
+        return f"Model({self.summary.label})"
+
+    @property
+    def id(self) -> str:
+        return self.summary.id
+
+    @property
+    def algorithm(self) -> str:
+        return self.summary.algorithm
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.summary.params)
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return dict(self.summary.metrics)
+
+    @property
+    def error(self) -> str | None:
+        return self.summary.error
+
+    def _require_trained(self) -> None:
+        if self.error is not None:
+            raise InvalidInputError(f"{self.summary.label} failed to train: {self.error}")
+
+    @property
+    def clusters(self) -> list[ClusterMeta]:
+        """Name, color and description of each cluster."""
+        self._require_trained()
+        raw = json.loads((self.folder / CLUSTERS_FILE).read_text(encoding="utf-8"))
+        return [ClusterMeta.model_validate(c) for c in raw]
+
+    def _names(self) -> dict[str, str]:
+        return {c.id: c.name for c in self.clusters}
+
+    def rename_cluster(self, old: str, new: str, description: str | None = None) -> Model:
+        """Rename a cluster; names are non-empty and unique within the model."""
+        new = new.strip()
+        clusters = self.clusters
+        names = [c.name for c in clusters]
+        if old not in names:
+            raise NotFoundError(f"No cluster {old!r} in this model (clusters: {', '.join(names)}).")
+        if not new:
+            raise InvalidNameError("A cluster name cannot be empty.")
+        if new != old and new in names:
+            raise InvalidNameError(f"Another cluster is already named {new!r}: names are unique.")
+        updated = [
+            c.model_copy(
+                update={
+                    "name": new,
+                    "description": c.description if description is None else description,
+                }
+            )
+            if c.name == old
+            else c
+            for c in clusters
+        ]
+        _write_json(self.folder / CLUSTERS_FILE, [c.model_dump() for c in updated])
+        return self
+
+    def predict(self, frame: pd.DataFrame) -> pd.Series:
+        """The cluster name of each row of ``frame`` (aligned with its index)."""
+        self._require_trained()
+        labels = load_model(self.folder).predict(frame)["cluster_labels"]
+        return labels.map(lambda v: self._names().get(v, v) if isinstance(v, str) else v)
+
+    @property
+    def report(self) -> ModelReport:
+        """The model report's data and figures, with the current cluster names."""
+        self._require_trained()
+        report = ClusterReport.model_validate_json((self.folder / REPORT_FILE).read_text())
+        return ModelReport(report, self._names())
+
+
+class ModelReport:
+    """Report panels with the analyst's cluster names applied."""
+
+    def __init__(self, report: ClusterReport, names: dict[str, str]) -> None:
+        self.data = report
+        self.names = names
+
+    def observations(self) -> pd.DataFrame:
+        """Top observations per cluster: ``cluster``, ``size``, ``share``, ``sentence``."""
+        sizes = {c.name: c for c in self.data.clusters}
+        rows = [
+            {
+                "cluster": self.names.get(group.cluster, group.cluster),
+                "size": sizes[group.cluster].size,
+                "share": sizes[group.cluster].share,
+                "sentence": obs.text,
+            }
+            for group in self.data.observations.clusters
+            for obs in group.observations
+        ]
+        return pd.DataFrame(rows, columns=["cluster", "size", "share", "sentence"])
+
+    def heatmap_table(self) -> pd.DataFrame:
+        """The heatmap as a table with the reference export columns."""
+        table = self.data.heatmap.to_table()
+        table["cluster_label"] = table["cluster_label"].map(lambda c: self.names.get(c, c))
+        return table
+
+    def heatmap_figure(self) -> Any:
+        from clusterlab.ml.report.figures import heatmap_figure
+
+        return heatmap_figure(self.data.heatmap)
+
+
+def create_task(project: Project, dataset: str, preset: str = "kmeans") -> ClusteringTask:
+    """Guess a design from the dataset's statistics and store the new task."""
+    ds = project.dataset(dataset)
+    design = guess_design(ds.stats(), preset)  # type: ignore[arg-type]
+    spec = TaskSpec(
+        id=uuid.uuid4().hex[:8], name=f"Clustering on {dataset}", dataset=dataset, design=design
+    )
+    task = ClusteringTask(project, spec)
+    write_model(task.folder / TASK_FILE, spec)
+    return task
+
+
+def open_task(project: Project, task_id: str) -> ClusteringTask:
+    folder = project.workspace.layout.analysis_dir(project.key, task_id)
+    return ClusteringTask(project, read_model(folder / TASK_FILE, TaskSpec, f"Task {task_id}"))
+
+
+def list_tasks(project: Project) -> list[ClusteringTask]:
+    root = project.workspace.layout.project_dir(project.key) / "analyses"
+    if not root.is_dir():
+        return []
+    return [open_task(project, p.name) for p in sorted(root.iterdir()) if (p / TASK_FILE).is_file()]
+
+
+def run_training(
+    project: Project,
+    task_id: str,
+    progress: Callable[[float, str], None],
+    log: Callable[[str], None],
+) -> int:
+    """Train a session of the task (in the job's process) and publish its folder whole."""
+    task = open_task(project, task_id)
+    frame = project.dataset(task.spec.dataset).to_pandas()
+    models = len(task.design.grid())
+    log(f"Training on {len(frame):,} rows of {task.spec.dataset}: {models} model(s)")
+    result = train_session(
+        frame, task.design, on_progress=lambda done, total, msg: progress(done / max(total, 1), msg)
+    )
+    root = task.folder / "sessions"
+    root.mkdir(parents=True, exist_ok=True)
+    number = 1 + max((int(p.name) for p in root.iterdir() if p.name.isdigit()), default=0)
+    staging = root / f".staging-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    try:
+        summaries = [
+            _store_model(result, m, staging / f"m{i}", log) for i, m in enumerate(result.models)
+        ]
+        summary = SessionSummary(
+            number=number,
+            task=task_id,
+            rows=len(result.frame),
+            data_hash=result.data_hash,
+            models=summaries,
+            diagnostics=[d.message for d in result.diagnostics],
+        )
+        write_model(staging / SESSION_FILE, summary)
+        os.replace(staging, root / str(number))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return number
+
+
+def _store_model(
+    result: SessionResult, model: TrainedModel, folder: Path, log: Callable[[str], None]
+) -> ModelSummary:
+    folder.mkdir(parents=True)
+    summary = ModelSummary(
+        id=folder.name,
+        label=model.params.label,
+        algorithm=model.params.algorithm.value,
+        params=dict(model.params.params),
+        pca=model.params.pca,
+        error=model.error,
+        metrics=model.metrics.as_dict() if model.metrics else {},
+        timings=dict(model.timings),
+        diagnostics=[d.message for d in model.diagnostics],
+    )
+    if not model.ok:
+        log(f"{model.params.label}: failed: {model.error}")
+        return summary
+    save_model(model, folder)
+    report = build_report(
+        ibis.memtable(result.scored_frame(model)),
+        result.report_features(),
+        cluster_order=model.cluster_names,
+        importances=result.importances(model),
+    )
+    (folder / REPORT_FILE).write_text(report.model_dump_json(), encoding="utf-8")
+    clusters = [ClusterMeta(id=c.name, name=c.name, color=c.color) for c in report.clusters]
+    _write_json(folder / CLUSTERS_FILE, [c.model_dump() for c in clusters])
+    log(f"{model.params.label}: silhouette {summary.metrics.get('silhouette')}")
+    return summary
+
+
+def _write_json(path: Path, data: Any) -> None:
+    from clusterlab.storage.atomic import write_text_atomic
+
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")

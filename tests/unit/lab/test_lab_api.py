@@ -1,0 +1,104 @@
+"""The Lab from the Python API: task design, training as a job, models, report, names."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import silhouette_score
+from sklearn.preprocessing import StandardScaler
+
+import clusterlab as cl
+from clusterlab.core.errors import InvalidInputError, InvalidNameError
+from clusterlab.services.jobs import JobFailedError
+
+
+@pytest.fixture
+def blobs(project: cl.Project) -> cl.Project:
+    rng = np.random.default_rng(3)
+    centers = np.array([[0, 0], [8, 8], [0, 8]])
+    points = np.vstack([rng.normal(c, 0.5, (100, 2)) for c in centers])
+    frame = pd.DataFrame(
+        {
+            "id": [f"v{i}" for i in range(300)],
+            "x": points[:, 0],
+            "y": points[:, 1],
+            "country": np.repeat(["France", "United States", "Spain"], 100),
+        }
+    )
+    project.create_dataset("points", frame)
+    return project
+
+
+def test_task_train_and_report(blobs: cl.Project) -> None:
+    task = blobs.create_clustering_task("points")
+    roles = {f.name: (f.role.value, f.reject_reason) for f in task.design.features}
+    assert roles["id"][0] == "reject"
+    assert roles["x"] == ("input", None)
+    task.reject_feature("country")
+    task.set_algorithm("kmeans", k=[2, 3, 4])
+    session = task.train()
+    assert [m.params["k"] for m in session.models] == [2, 3, 4]
+    best = session.best("silhouette")
+    assert best.params["k"] == 3
+    assert best.algorithm == "kmeans"
+    assert set(best.metrics) >= {
+        "silhouette",
+        "inertia",
+        "davies_bouldin",
+        "calinski_harabasz",
+        "n_clusters",
+    }
+    frame = blobs.dataset("points").to_pandas()
+    matrix = StandardScaler().fit_transform(frame[["x", "y"]])
+    labels = best.predict(frame)
+    assert labels.index.equals(frame.index)
+    assert best.metrics["silhouette"] == pytest.approx(silhouette_score(matrix, labels), abs=1e-9)
+    assert labels.nunique() == 3
+    observations = best.report.observations()
+    assert observations.columns.tolist() == ["cluster", "size", "share", "sentence"]
+    assert observations["size"].max() == 100
+    heatmap = best.report.heatmap_table()
+    assert heatmap.columns.tolist() == [
+        "cluster_label", "feature", "is_numeric_feature", "global_mean", "mean", "global_std",
+        "std", "proportion", "global_proportion", "relative_importance",
+    ]  # fmt: skip
+
+
+def test_rename_clusters(blobs: cl.Project) -> None:
+    task = blobs.create_clustering_task("points")
+    task.set_algorithm("kmeans", k=[3])
+    model = task.train().models[0]
+    first = model.clusters[0].name
+    model.rename_cluster(first, "Corner")
+    assert model.clusters[0].name == "Corner"
+    frame = blobs.dataset("points").to_pandas()
+    assert "Corner" in set(model.predict(frame))
+    assert "Corner" in set(model.report.heatmap_table()["cluster_label"])
+    with pytest.raises(InvalidNameError, match="empty"):
+        model.rename_cluster("Corner", "  ")
+    with pytest.raises(InvalidNameError, match="unique"):
+        model.rename_cluster("Corner", model.clusters[1].name)
+
+
+def test_bad_designs_get_clear_errors(blobs: cl.Project) -> None:
+    task = blobs.create_clustering_task("points")
+    with pytest.raises(InvalidInputError, match="Unknown algorithm 'kmeens'"):
+        task.set_algorithm("kmeens", k=[3])
+    task.set_algorithm("kmeans", k=[3, 500])
+    session = task.train()
+    failed = [m for m in session.models if m.error]
+    assert len(failed) == 1
+    assert failed[0].params["k"] == 500
+    for column in ("x", "y", "country"):
+        task.reject_feature(column)
+    with pytest.raises(InvalidInputError, match="Every column is rejected"):
+        task.train()
+
+
+def test_training_on_a_one_row_dataset_fails_clearly(project: cl.Project) -> None:
+    project.create_dataset("one", pd.DataFrame({"x": [1.0], "y": [2.0]}))
+    task = project.create_clustering_task("one")
+    with pytest.raises((JobFailedError, InvalidInputError)):
+        task.train()
+    assert task.sessions() == []
