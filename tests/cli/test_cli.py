@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from clusterlab.cli.main import main
@@ -142,3 +144,28 @@ def test_starter_build_jobs_and_log(home: Path, capsys: pytest.CaptureFixture[st
     assert any("wrote" in line["message"] for line in log["log"])  # type: ignore[index]
     assert main(["build", "CLUSTERING"]) == 2
     assert "--all" in capsys.readouterr().err
+
+
+def test_lab_commands(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(0)
+    points = np.vstack([rng.normal(c, 0.3, (60, 2)) for c in (0, 5, 10)])
+    csv = tmp_path / "p.csv"
+    pd.DataFrame({"x": points[:, 0], "y": points[:, 1]}).to_csv(csv, index=False)
+    main(["project", "create", "P"])
+    main(["dataset", "import", "P", "pts", str(csv)])
+    task = run_json(capsys, "lab", "create", "P", "pts")["task"]  # type: ignore[index]
+    design = run_json(
+        capsys, "lab", "design", "P", task, "--algorithm", "kmeans", "--params", '{"k": [2, 3]}'
+    )
+    assert design["algorithms"][0]["k"] == [2, 3]  # type: ignore[index]
+    trained = run_json(capsys, "lab", "train", "P", task)
+    assert trained == {"session": 1, "models": ["m0", "m1"]}
+    table = run_json(capsys, "lab", "models", "P", task)
+    assert table[0]["model"] == "m1"  # type: ignore[index]  # k = 3 has the best silhouette
+    assert main(["lab", "rename", "P", task, "m1", "cluster_0", "Left"]) == 0
+    report = run_json(capsys, "lab", "report", "P", task, "m1")
+    assert "Left" in {o["cluster"] for o in report["observations"]}  # type: ignore[index]
+    assert main(["lab", "design", "P", task, "--params", '{"k": [4]}']) == 2
+    assert "--algorithm" in capsys.readouterr().err
+    assert main(["lab", "design", "P", task, "--algorithm", "kmeans", "--params", "{oops"]) == 2
+    assert "not valid JSON" in capsys.readouterr().err

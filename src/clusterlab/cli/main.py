@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from clusterlab.cli import dataset, flow, project
+from clusterlab.cli import dataset, flow, lab, project
 from clusterlab.cli.context import state
 from clusterlab.cli.output import errors
 from clusterlab.core.errors import ClusterLabError
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.add_typer(project.app, name="project")
 app.add_typer(dataset.app, name="dataset")
 app.add_typer(flow.job_app, name="job")
+app.add_typer(lab.app, name="lab")
 app.command("build")(flow.build)
 app.command("jobs")(flow.jobs)
 
