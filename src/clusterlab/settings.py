@@ -7,12 +7,21 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from clusterlab.core.errors import InvalidInputError
+
 GIB = 1024**3
 
 
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
-    return int(raw) if raw else default
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInputError(
+            f"{name}={raw!r} is not a whole number: set it to a number such as {default}."
+        ) from None
 
 
 @dataclass(frozen=True)

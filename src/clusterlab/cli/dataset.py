@@ -9,6 +9,7 @@ import typer
 
 from clusterlab.cli.context import state
 from clusterlab.cli.output import console, errors, print_json, print_table, progress_bar
+from clusterlab.core.errors import InvalidInputError
 from clusterlab.core.explore import RowQuery
 
 app = typer.Typer(help="Import, list, show, describe and export datasets.", no_args_is_help=True)
@@ -67,7 +68,12 @@ def import_(
 def list_(project: str, as_json: JsonOpt = False) -> None:
     """List a project's datasets."""
     datasets = state.workspace().project(project).datasets()
-    rows = [(d.name, d.spec.kind.value, d.rows, len(d.schema)) for d in datasets]
+    rows = [
+        (d.name, d.spec.kind.value, d.rows, len(d.schema))
+        if d.has_data()
+        else (d.name, d.spec.kind.value, None, None)
+        for d in datasets
+    ]
     if as_json:
         print_json([dict(zip(["name", "kind", "rows", "columns"], r, strict=True)) for r in rows])
     elif not rows:
@@ -94,8 +100,10 @@ def show(
     keys = []
     if sort:
         keys.append({"column": sort.lstrip("-"), "ascending": not sort.startswith("-")})
+    if limit < 0 or offset < 0:
+        raise InvalidInputError("--limit and --offset must be 0 or more.")
     table, total = ds.page(
-        RowQuery.model_validate({"offset": offset, "limit": limit, "sort": keys})
+        RowQuery.model_validate({"offset": offset, "limit": min(limit, 10_000), "sort": keys})
     )
     schema = ds.schema
     if as_json:

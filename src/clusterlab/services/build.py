@@ -14,11 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import ibis
+
 from clusterlab.core.dataset import DatasetKind, DatasetSpec, FileFormat
 from clusterlab.core.errors import StorageError
 from clusterlab.core.recipes import RecipeSpec
 from clusterlab.engines.base import Engine, InputData
 from clusterlab.engines.local.engine import LocalEngine
+from clusterlab.flow.common import ibis_type
+from clusterlab.flow.compile import compile_recipe
 from clusterlab.flow.dag import FlowGraph
 
 if TYPE_CHECKING:
@@ -65,6 +69,21 @@ def input_data(project: Project, name: str, recipe: str) -> InputData:
             "(build with its upstream, or build all)."
         )
     return InputData(name, spec.kind, folder)
+
+
+def check_recipe(project: Project, recipe: RecipeSpec) -> None:
+    """Compile ``recipe`` against its inputs' schemas, so mistakes show before any build.
+
+    Formula syntax errors and missing columns are reported with their step; inputs
+    that have no data yet are not known, so such a recipe is checked at build time.
+    """
+    tables = {}
+    for name in recipe.inputs:
+        if not project.has_dataset(name) or not project.dataset(name).has_data():
+            return
+        schema = project.dataset(name).schema
+        tables[name] = ibis.table({c.name: ibis_type(c.type) for c in schema.columns}, name=name)
+    compile_recipe(recipe, tables)
 
 
 def signature(recipe: RecipeSpec, inputs: dict[str, InputData]) -> str:

@@ -68,6 +68,10 @@ class Dataset:
             self.project.workspace.settings.kept_versions,
         )
 
+    def has_data(self) -> bool:
+        """Whether rows can be read: an external file, or a published managed version."""
+        return self.spec.kind is DatasetKind.EXTERNAL or self.versions.current() is not None
+
     @contextmanager
     def _open(self) -> Iterator[_Readable]:
         con = connect()

@@ -31,6 +31,7 @@ from clusterlab.engines.local.reader import (
 from clusterlab.engines.local.store import write_version
 from clusterlab.flow.dag import FlowGraph
 from clusterlab.services import lab
+from clusterlab.services.build import check_recipe
 from clusterlab.services.dataset import Dataset, missing
 from clusterlab.services.jobs import run_job
 from clusterlab.services.lab import ClusteringTask
@@ -205,6 +206,7 @@ class Project:
             )
         others = [r for r in self.recipes_specs() if r.name != spec.name]
         FlowGraph.of([*others, spec])
+        check_recipe(self, spec)
         for out in spec.outputs:
             if not self.has_dataset(out):
                 defs.write_dataset(self.key, DatasetSpec(name=out))

@@ -14,7 +14,7 @@ from clusterlab.core.errors import ClusterLabError
 from clusterlab.services.build import run_build
 from clusterlab.services.lab import run_training
 from clusterlab.services.workspace import Workspace
-from clusterlab.storage.runtime import JobStatus
+from clusterlab.storage.runtime import JobStatus, RuntimeDB
 
 HEARTBEAT_SECONDS = 2.0
 
@@ -23,7 +23,13 @@ class Cancelled(BaseException):
     """Raised in the worker when it is asked to stop; unwinds so staging is removed."""
 
 
+# Set on SIGTERM: the Cancelled exception may surface wrapped (DuckDB wraps exceptions
+# raised inside a Python UDF), so the outcome is decided by this flag, not its type.
+_stop_requested = threading.Event()
+
+
 def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    _stop_requested.set()
     raise Cancelled()
 
 
@@ -41,9 +47,14 @@ def run(home: str, job_id: str) -> int:
 
     threading.Thread(target=beat, daemon=True).start()
     payload = json.loads(job.target)
+
+    def progress(fraction: float, text: str) -> None:
+        db.set_progress(job_id, fraction, text)
+
+    def log(message: str) -> None:
+        db.append_log(job_id, message)
+
     try:
-        progress = lambda f, text: db.set_progress(job_id, f, text)  # noqa: E731
-        log = lambda msg: db.append_log(job_id, msg)  # noqa: E731
         if job.kind == "train":
             number = run_training(ws.project(job.project), payload["task"], progress, log)
             db.append_log(job_id, f"Done: session {number}")
@@ -63,20 +74,25 @@ def run(home: str, job_id: str) -> int:
         db.append_log(job_id, f"Done: {len(report.ran)} ran, {len(report.skipped)} skipped")
         db.finish(job_id, JobStatus.SUCCEEDED)
         return 0
-    except Cancelled:
-        db.append_log(job_id, "Cancelled: unpublished outputs were discarded", "warning")
-        db.finish(job_id, JobStatus.CANCELLED, "Cancelled by the user.")
-        return 1
-    except ClusterLabError as exc:
-        db.append_log(job_id, str(exc), "error")
-        db.finish(job_id, JobStatus.FAILED, str(exc))
-        return 1
-    except Exception as exc:
-        db.append_log(job_id, traceback.format_exc(), "error")
-        db.finish(job_id, JobStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
-        return 1
+    except BaseException as exc:
+        if _stop_requested.is_set() or isinstance(exc, Cancelled):
+            db.append_log(job_id, "Cancelled: unpublished outputs were discarded", "warning")
+            db.finish(job_id, JobStatus.CANCELLED, "Cancelled by the user.")
+            return 1
+        return _record_failure(db, job_id, exc)
     finally:
         stop.set()
+
+
+def _record_failure(db: RuntimeDB, job_id: str, exc: BaseException) -> int:
+    if isinstance(exc, ClusterLabError):
+        db.append_log(job_id, str(exc), "error")
+        db.finish(job_id, JobStatus.FAILED, str(exc))
+    else:
+        trace = "".join(traceback.format_exception(exc))
+        db.append_log(job_id, trace, "error")
+        db.finish(job_id, JobStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
+    return 1
 
 
 if __name__ == "__main__":

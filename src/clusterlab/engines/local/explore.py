@@ -141,7 +141,7 @@ def _histogram(
             con,
             f"SELECT least(CAST(floor(({c} - {lo!r}) / {width!r}) AS INTEGER), "
             f"{HISTOGRAM_BINS - 1}) AS b, count(*) FROM {from_sql} "
-            f"WHERE {c} IS NOT NULL AND isfinite({c}) GROUP BY b",
+            f"WHERE {c} IS NOT NULL AND isfinite({c}) GROUP BY 1",
         )
     )
     return tuple(

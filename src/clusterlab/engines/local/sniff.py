@@ -228,7 +228,9 @@ def _western_single_byte(head: bytes) -> bool:
     if not high:
         return True
     letters = len(sample) - len(sample.translate(None, _ASCII_LETTERS))
-    if len(high) > 0.3 * (letters + len(high)):
+    # The share of accented letters says little on a few words ("café,été"): judge
+    # short samples by how they decode only.
+    if len(sample) >= 256 and len(high) > 0.3 * (letters + len(high)):
         return False
     decoded = high.decode("cp1252", errors="replace")
     readable = sum(1 for ch in decoded if ch.isalpha() or ch in "€‚„…†‡‰‹›‘’“”•–—™°£§«»¿¡·")
