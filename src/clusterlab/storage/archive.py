@@ -504,7 +504,7 @@ def _validate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, model: type[M]) -> M:
 def _exists(key: str) -> AlreadyExistsError:
     return AlreadyExistsError(
         f"A project with key {key} already exists in this workspace. Import under a new "
-        "KEY (--key in the CLI, key= in Python), or delete the existing project first."
+        "key (--key in the CLI, key= in Python), or delete the existing project first."
     )
 
 

@@ -228,9 +228,10 @@ def _western_single_byte(head: bytes) -> bool:
     if not high:
         return True
     letters = len(sample) - len(sample.translate(None, _ASCII_LETTERS))
-    # The share of accented letters says little on a few words ("café,été"): judge
-    # short samples by how they decode only.
-    if len(sample) >= 256 and len(high) > 0.3 * (letters + len(high)):
+    # On a few words ("café,été") accents can pass 30% of the letters; Cyrillic or Greek
+    # text still has more high bytes than ASCII letters, short or long.
+    limit = 0.3 if len(sample) >= 256 else 0.5
+    if len(high) > limit * (letters + len(high)):
         return False
     decoded = high.decode("cp1252", errors="replace")
     readable = sum(1 for ch in decoded if ch.isalpha() or ch in "€‚„…†‡‰‹›‘’“”•–—™°£§«»¿¡·")
