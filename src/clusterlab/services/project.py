@@ -30,16 +30,15 @@ from clusterlab.engines.local.reader import (
 )
 from clusterlab.engines.local.store import write_version
 from clusterlab.flow.dag import FlowGraph
-from clusterlab.services import lab
 from clusterlab.services.build import check_recipe
 from clusterlab.services.dataset import Dataset, missing
 from clusterlab.services.jobs import run_job
-from clusterlab.services.lab import ClusteringTask
 from clusterlab.services.progress import ProgressCallback, with_query_progress
 from clusterlab.storage.atomic import remove_tree_atomic
 from clusterlab.storage.runtime import Job
 
 if TYPE_CHECKING:
+    from clusterlab.services.lab import ClusteringTask
     from clusterlab.services.workspace import Workspace
 
 
@@ -264,14 +263,20 @@ class Project:
         """
         if preset not in ("kmeans", "anomaly"):
             raise InvalidInputError(f"Unknown preset {preset!r}: choose 'kmeans' or 'anomaly'.")
+        from clusterlab.services import lab  # scikit-learn loads only when the Lab is used
+
         return lab.create_task(self, dataset, preset)
 
     def clustering_task(self, task_id: str) -> ClusteringTask:
         """The Lab task with this id."""
+        from clusterlab.services import lab
+
         return lab.open_task(self, task_id)
 
     def clustering_tasks(self) -> list[ClusteringTask]:
         """The project's Lab tasks."""
+        from clusterlab.services import lab
+
         return lab.list_tasks(self)
 
     def jobs(self, limit: int = 50) -> list[Job]:

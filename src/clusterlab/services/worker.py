@@ -12,7 +12,6 @@ from types import FrameType
 
 from clusterlab.core.errors import ClusterLabError
 from clusterlab.services.build import run_build
-from clusterlab.services.lab import run_training
 from clusterlab.services.workspace import Workspace
 from clusterlab.storage.runtime import JobStatus, RuntimeDB
 
@@ -56,6 +55,8 @@ def run(home: str, job_id: str) -> int:
 
     try:
         if job.kind == "train":
+            from clusterlab.services.lab import run_training  # only training needs sklearn
+
             number = run_training(ws.project(job.project), payload["task"], progress, log)
             db.append_log(job_id, f"Done: session {number}")
             db.finish(job_id, JobStatus.SUCCEEDED)
