@@ -33,6 +33,7 @@ format: venv
 
 bench: venv
 	$(PY) benchmarks/import_csv.py
+	$(PY) benchmarks/flow.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
