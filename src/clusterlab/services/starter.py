@@ -38,7 +38,8 @@ PREPARE: dict[str, Any] = {
             {"type": "clear_invalid", "column": "ip_address", "meaning": "ip_address"},
             {"type": "geoip", "column": "ip_address", "outputs": ["country", "city", "geopoint"]},
             {"type": "classify_user_agent", "column": "user_agent"},
-            {"type": "parse_date", "column": "server_ts", "formats": ["%Y-%m-%dT%H:%M:%S[.%f]Z"]},
+            # %z accepts the trailing "Z" and keeps the ISO fast path (no per-row regexes).
+            {"type": "parse_date", "column": "server_ts", "formats": ["%Y-%m-%dT%H:%M:%S[.%f]%z"]},
             {
                 "type": "extract_date_parts",
                 "column": "server_ts_parsed",

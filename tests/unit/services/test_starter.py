@@ -35,6 +35,9 @@ def test_starter_builds_the_reference_flow(ws: cl.Workspace) -> None:
     assert countries["United States"] > 0.1
     assert (frame["count"] == 1).mean() > 0.2  # the bulk of one-visit infrequent visitors
     assert frame["day_distinct"].max() >= 10  # recurrent visitors
+    parsed = project.dataset("weblogs_prepared").to_pandas()["server_ts_parsed"]
+    assert parsed.notna().all()
+    assert parsed.dt.month.isin([2, 3, 4, 5]).all()
     prepared = project.dataset("weblogs_prepared").schema.names
     for column in ("ip_address", "ip_address_country", "user_agent_type", "day", "hour", "url"):
         assert column in prepared
