@@ -7,10 +7,9 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from clusterlab.cli.context import state
-from clusterlab.cli.output import console, errors, print_json, print_table
+from clusterlab.cli.output import bar_on_stderr, console, print_json, print_table
 from clusterlab.core.errors import InvalidInputError
 from clusterlab.services.jobs import cancel_job
 from clusterlab.storage.runtime import Job
@@ -26,14 +25,7 @@ def job_progress(enabled: bool) -> Iterator[Callable[[Job], None] | None]:
     if not enabled:
         yield None
         return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    ) as bar:
+    with bar_on_stderr() as bar:
         task = bar.add_task("Starting", total=1.0)
         yield lambda job: bar.update(
             task, completed=job.progress, description=job.progress_text or job.status.value

@@ -42,19 +42,24 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     console.print(table)
 
 
-@contextmanager
-def progress_bar(description: str, enabled: bool = True) -> Iterator[ProgressCallback | None]:
-    """A progress bar on stderr; yields the callback that moves it (fraction 0..1)."""
-    if not enabled:
-        yield None
-        return
-    with Progress(
+def bar_on_stderr() -> Progress:
+    """The one progress bar style of the CLI: description, bar, percent, elapsed time."""
+    return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
         console=errors,
         transient=True,
-    ) as bar:
+    )
+
+
+@contextmanager
+def progress_bar(description: str, enabled: bool = True) -> Iterator[ProgressCallback | None]:
+    """A progress bar on stderr; yields the callback that moves it (fraction 0..1)."""
+    if not enabled:
+        yield None
+        return
+    with bar_on_stderr() as bar:
         task = bar.add_task(description, total=1.0)
         yield lambda fraction: bar.update(task, completed=fraction)
