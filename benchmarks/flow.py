@@ -40,6 +40,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from clusterlab.services.starter import PREPARE as STARTER_PREPARE
+from clusterlab.services.starter import SECTIONS
+
 GIB = 2**30
 KEY = "BENCH"
 PAGE_VIEWS = "pageviews"
@@ -83,35 +86,13 @@ FIRST_ARG_MIN = "arg_min(url, ts) FILTER (WHERE url IS NOT NULL)"
 # What Ibis compiles ClusterLab's ordered `first` to on DuckDB (see flow/group.py).
 FIRST_ORDERED = "first(url ORDER BY ts) FILTER (WHERE url IS NOT NULL)"
 
-# The starter's compute_weblogs_prepared recipe (services/starter.py), copied so the
-# benchmark measures the same work even while the starter evolves.
-SECTIONS = {
-    "blog": "/blog",
-    "applications": "/applications",
-    "home": "/",
-    "company": "/company",
-    "products": "/products",
-    "data-science": "/data-science",
-}
-GEOIP_STEP = {"type": "geoip", "column": "ip_address", "outputs": ["country", "city", "geopoint"]}
-UA_STEP = {"type": "classify_user_agent", "column": "user_agent"}
-RENAME_IP = {"type": "rename_columns", "mapping": {"client_addr": "ip_address"}}
-PREPARE_STEPS: list[dict[str, Any]] = [
-    {"type": "remove_columns", "columns": ["br_height", "br_width", "sc_width", "sc_height"]},
-    RENAME_IP,
-    {"type": "clear_invalid", "column": "ip_address", "meaning": "ip_address"},
-    GEOIP_STEP,
-    UA_STEP,
-    {"type": "parse_date", "column": "server_ts", "formats": ["%Y-%m-%dT%H:%M:%S[.%f]Z"]},
-    {
-        "type": "extract_date_parts",
-        "column": "server_ts_parsed",
-        "parts": ["day", "day_of_week", "hour"],
-    },
-    {"type": "split_url", "column": "location", "parts": ["path"]},
-    {"type": "rename_columns", "mapping": {"location_path": "url"}},
-    {"type": "flag_url_sections", "column": "url", "sections": SECTIONS},
-]
+# The starter's compute_weblogs_prepared recipe itself, so the benchmark measures what
+# users run; the variants below take steps out of it.
+PREPARE_STEPS: list[dict[str, Any]] = STARTER_PREPARE["params"]["steps"]
+RENAME_IP, GEOIP_STEP, UA_STEP = (
+    next(s for s in PREPARE_STEPS if s["type"] == kind)
+    for kind in ("rename_columns", "geoip", "classify_user_agent")
+)
 PREPARE_VARIANTS: dict[str, list[dict[str, Any]]] = {
     "copy (no steps: read + write)": [],
     "without GeoIP and UA steps": [s for s in PREPARE_STEPS if s not in (GEOIP_STEP, UA_STEP)],
