@@ -108,7 +108,8 @@ def test_cycles_and_two_writers_are_refused(flow: cl.Project) -> None:
     assert [r.name for r in flow.recipes_specs()] == ["by_visitor", "sync_views"]
 
 
-def test_cancel_a_running_build(project: cl.Project, tmp_path: Path) -> None:
+def add_slow_group(project: cl.Project) -> None:
+    """A group recipe over 4M rows: long enough to cancel or kill while it runs."""
     rows = 4_000_000
     project.create_dataset("big", pd.DataFrame({"k": range(rows), "v": range(rows)}))
     project.create_recipe(
@@ -123,6 +124,10 @@ def test_cancel_a_running_build(project: cl.Project, tmp_path: Path) -> None:
             },
         }
     )
+
+
+def test_cancel_a_running_build(project: cl.Project, tmp_path: Path) -> None:
+    add_slow_group(project)
     ws = project.workspace
     job = start_job(ws, "build", project.key, {"datasets": ["grouped"]})
     deadline = time.monotonic() + 30
@@ -136,20 +141,7 @@ def test_cancel_a_running_build(project: cl.Project, tmp_path: Path) -> None:
 
 
 def test_killed_build_is_marked_failed_and_publishes_nothing(project: cl.Project) -> None:
-    rows = 4_000_000
-    project.create_dataset("big", pd.DataFrame({"k": range(rows), "v": range(rows)}))
-    project.create_recipe(
-        {
-            "name": "slow",
-            "type": "group",
-            "inputs": ["big"],
-            "outputs": ["grouped"],
-            "params": {
-                "keys": ["k"],
-                "aggregations": [{"column": "v", "aggregations": ["median"]}],
-            },
-        }
-    )
+    add_slow_group(project)
     ws = project.workspace
     job = start_job(ws, "build", project.key, {"datasets": ["grouped"]})
     deadline = time.monotonic() + 30
