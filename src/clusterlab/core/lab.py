@@ -32,6 +32,7 @@ class ClusterMeta(BaseModel):
     name: str
     color: str
     description: str = ""
+    suggested_name: str = ""
 
 
 class ModelSummary(BaseModel):
@@ -60,5 +61,7 @@ class SessionSummary(BaseModel):
     rows: int
     data_hash: str
     models: list[ModelSummary]
+    sample: str = ""
+    """Cache key of the training rows (see services.training_sample)."""
     diagnostics: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utc_now)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ from clusterlab.core.errors import InvalidInputError, NotFoundError, StorageErro
 from clusterlab.core.explore import DatasetStats, RowQuery
 from clusterlab.core.schema import Meaning, Schema
 from clusterlab.engines.local import explore
-from clusterlab.engines.local.duck import connect
+from clusterlab.engines.local.duck import connect, ident
 from clusterlab.engines.local.export import export as export_file
 from clusterlab.engines.local.reader import open_file
 from clusterlab.engines.local.store import infer_schema, read_schema, version_sql
@@ -122,14 +122,42 @@ class Dataset:
         with self._open() as r:
             return explore.count_rows(r.con, r.from_sql)
 
-    def to_arrow(self) -> pa.Table:
-        """All rows as an Arrow table (loads the whole dataset in memory)."""
-        with self._open() as r:
-            return r.con.sql(f"SELECT * FROM {r.from_sql}").to_arrow_table()
+    def to_arrow(self, columns: Sequence[str] | None = None, limit: int | None = None) -> pa.Table:
+        """Rows as an Arrow table: all columns or ``columns``, all rows or the first ``limit``.
 
-    def to_pandas(self) -> pd.DataFrame:
-        """All rows as a pandas DataFrame (loads the whole dataset in memory)."""
-        return self.to_arrow().to_pandas()
+        Only the asked columns are read from the Parquet files.
+        """
+        with self._open() as r:
+            if columns is None:
+                select = "*"
+            else:
+                unknown = [c for c in columns if c not in r.schema.names]
+                if unknown:
+                    raise NotFoundError(
+                        f"Dataset {self.name!r} has no column(s) {', '.join(map(repr, unknown))}; "
+                        f"its columns are: {', '.join(r.schema.names)}."
+                    )
+                select = ", ".join(ident(c) for c in columns)
+            tail = "" if limit is None else f" LIMIT {int(limit)}"
+            return r.con.sql(f"SELECT {select} FROM {r.from_sql}{tail}").to_arrow_table()
+
+    def to_pandas(
+        self, columns: Sequence[str] | None = None, limit: int | None = None
+    ) -> pd.DataFrame:
+        """Rows as a pandas DataFrame (see `to_arrow`; without arguments, the whole dataset)."""
+        return self.to_arrow(columns, limit).to_pandas()
+
+    def fingerprint(self) -> str:
+        """A text that changes whenever the rows may have changed.
+
+        The published version's folder name for a managed dataset; the file's size and
+        modification time for an external one.
+        """
+        if self.spec.kind is DatasetKind.MANAGED:
+            folder = self.versions.current()
+            return "" if folder is None else f"version:{folder.name}"
+        stat = Path(self.spec.path or "").stat()
+        return f"file:{stat.st_size}:{stat.st_mtime_ns}"
 
     def head(self, n: int = 5) -> pd.DataFrame:
         """The first ``n`` rows."""

@@ -26,6 +26,7 @@ from clusterlab.ml.guess import guess_design
 from clusterlab.ml.report import ClusterReport, build_report
 from clusterlab.ml.training import SessionResult, TrainedModel, train_session
 from clusterlab.services.jobs import run_job
+from clusterlab.services.training_sample import load_sample, prune_samples
 from clusterlab.storage.definitions import read_model, write_model
 from clusterlab.storage.runtime import Job
 
@@ -236,6 +237,25 @@ class Model:
         _write_json(self.folder / CLUSTERS_FILE, [c.model_dump() for c in updated])
         return self
 
+    def apply_suggested_names(self) -> Model:
+        """Name every cluster after its top observation (e.g. "High count").
+
+        Clusters without a suggestion keep their name; when two suggestions collide,
+        the later cluster gets a number appended so names stay unique.
+        """
+        clusters = self.clusters
+        taken: set[str] = set()
+        updated = []
+        for c in clusters:
+            name = c.suggested_name or c.name
+            candidate, n = name, 2
+            while candidate in taken:
+                candidate, n = f"{name} {n}", n + 1
+            taken.add(candidate)
+            updated.append(c.model_copy(update={"name": candidate}))
+        _write_json(self.folder / CLUSTERS_FILE, [c.model_dump() for c in updated])
+        return self
+
     def predict(self, frame: pd.DataFrame) -> pd.Series:
         """The cluster name of each row of ``frame`` (aligned with its index)."""
         self._require_trained()
@@ -316,11 +336,15 @@ def run_training(
 ) -> int:
     """Train a session of the task (in the job's process) and publish its folder whole."""
     task = open_task(project, task_id)
-    frame = project.dataset(task.spec.dataset).to_pandas()
+    progress(0.0, "Reading the training sample")
+    frame, sample = load_sample(project.dataset(task.spec.dataset), task.design, task.folder, log)
     models = len(task.design.grid())
     log(f"Training on {len(frame):,} rows of {task.spec.dataset}: {models} model(s)")
     result = train_session(
-        frame, task.design, on_progress=lambda done, total, msg: progress(done / max(total, 1), msg)
+        frame,
+        task.design,
+        on_progress=lambda done, total, msg: progress(done / max(total, 1), msg),
+        sample=False,
     )
     root = task.folder / "sessions"
     root.mkdir(parents=True, exist_ok=True)
@@ -337,12 +361,14 @@ def run_training(
             data_hash=result.data_hash,
             models=summaries,
             diagnostics=[d.message for d in result.diagnostics],
+            sample=sample,
         )
         write_model(staging / SESSION_FILE, summary)
         os.replace(staging, root / str(number))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    prune_samples(task.folder, [s.summary.sample for s in task.sessions()])
     return number
 
 
@@ -372,7 +398,10 @@ def _store_model(
         importances=result.importances(model),
     )
     (folder / REPORT_FILE).write_text(report.model_dump_json(), encoding="utf-8")
-    clusters = [ClusterMeta(id=c.name, name=c.name, color=c.color) for c in report.clusters]
+    clusters = [
+        ClusterMeta(id=c.name, name=c.name, color=c.color, suggested_name=c.suggested_name)
+        for c in report.clusters
+    ]
     _write_json(folder / CLUSTERS_FILE, [c.model_dump() for c in clusters])
     log(f"{model.params.label}: silhouette {summary.metrics.get('silhouette')}")
     return summary

@@ -102,3 +102,54 @@ def test_training_on_a_one_row_dataset_fails_clearly(project: cl.Project) -> Non
     with pytest.raises((JobFailedError, InvalidInputError)):
         task.train()
     assert task.sessions() == []
+
+
+def _job_messages(project: cl.Project) -> list[str]:
+    job = project.jobs(limit=1)[0]
+    return [line.message for line in project.workspace.runtime.logs(job.id)]
+
+
+def test_training_sample_is_cached_until_the_data_changes(blobs: cl.Project) -> None:
+    task = blobs.create_clustering_task("points")
+    task.set_algorithm("kmeans", k=[3])
+    first = task.train()
+    assert not any("Reusing" in m for m in _job_messages(blobs))
+    second = task.train()
+    assert any("Reusing the cached training sample (300 rows)" in m for m in _job_messages(blobs))
+    assert first.summary.sample == second.summary.sample
+    frame = blobs.dataset("points").to_pandas()
+    blobs.create_dataset("points", frame.iloc[:200], overwrite=True)
+    third = task.train()
+    assert third.summary.sample != first.summary.sample
+    assert third.summary.rows == 200
+    cached = sorted(p.stem for p in (task.folder / "samples").glob("*.parquet"))
+    assert cached == sorted({first.summary.sample, third.summary.sample})
+
+
+def test_training_reads_only_the_columns_the_design_uses(blobs: cl.Project) -> None:
+    from clusterlab.services.training_sample import read_sample
+
+    task = blobs.create_clustering_task("points")
+    task.reject_feature("country")
+    task.set_algorithm("kmeans", k=[3])
+    session = task.train()
+    rows = read_sample(task.folder, session.summary.sample)
+    assert rows.columns.tolist() == ["x", "y"]
+    expected = blobs.dataset("points").to_pandas()[["x", "y"]]
+    pd.testing.assert_frame_equal(rows, expected)
+
+
+def test_suggested_names_come_from_top_observations(blobs: cl.Project) -> None:
+    task = blobs.create_clustering_task("points")
+    task.set_algorithm("kmeans", k=[3])
+    model = task.train().models[0]
+    report = model.report.data
+    suggested = {c.name: c.suggested_name for c in report.clusters}
+    assert {c.id: c.suggested_name for c in model.clusters} == suggested
+    assert all(suggested.values())
+    model.apply_suggested_names()
+    names = [c.name for c in model.clusters]
+    assert len(set(names)) == 3
+    assert set(names) == set(suggested.values())
+    frame = blobs.dataset("points").to_pandas()
+    assert set(model.predict(frame)) == set(names)

@@ -1,0 +1,109 @@
+"""The rows a task's sessions learn from, cached while the dataset is unchanged.
+
+Sampling reads only the columns the design uses (inputs, display-only features and
+the stratification column), then applies the design's sampling. The result is kept
+as a Parquet file in the task folder, keyed by the dataset's version, the columns and
+the sampling settings: the next session on the same data reuses it instead of
+reading and sampling again, and re-scoring a session (two-step hierarchy) finds the
+exact rows the session was trained on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from clusterlab.core.errors import StorageError
+from clusterlab.core.mltask import FeatureRole, TaskDesign
+from clusterlab.ml.sampling import sample_frame
+
+if TYPE_CHECKING:
+    from clusterlab.services.dataset import Dataset
+
+CACHE_DIR = "samples"
+
+
+def sample_columns(design: TaskDesign) -> list[str]:
+    """Columns a session reads: input and display-only features, the stratification column."""
+    names = [f.name for f in design.features if f.role is not FeatureRole.REJECT]
+    column = design.sampling.column
+    if design.sampling.method == "stratified" and column and column not in names:
+        names.append(column)
+    return names
+
+
+def sample_key(dataset: Dataset, design: TaskDesign) -> str:
+    """The cache key: dataset version, columns read and sampling settings."""
+    text = json.dumps(
+        {
+            "data": dataset.fingerprint(),
+            "columns": sample_columns(design),
+            "sampling": design.sampling.model_dump(mode="json"),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def sample_path(task_folder: Path, key: str) -> Path:
+    """Where the sample with ``key`` is cached."""
+    return task_folder / CACHE_DIR / f"{key}.parquet"
+
+
+def load_sample(
+    dataset: Dataset, design: TaskDesign, task_folder: Path, log: Callable[[str], None]
+) -> tuple[pd.DataFrame, str]:
+    """The training rows and their cache key; read from the cache when it is fresh."""
+    key = sample_key(dataset, design)
+    path = sample_path(task_folder, key)
+    if path.is_file():
+        frame = pd.read_parquet(path)
+        log(f"Reusing the cached training sample ({len(frame):,} rows): the data is unchanged")
+        return frame, key
+    spec = design.sampling
+    limit = spec.n if spec.method == "first_n" else None
+    frame = sample_frame(dataset.to_pandas(sample_columns(design), limit=limit), spec)
+    frame = frame.reset_index(drop=True)
+    _write_parquet(frame, path)
+    log(f"Sampled {len(frame):,} rows of {dataset.name} ({spec.method}); cached for later sessions")
+    return frame, key
+
+
+def read_sample(task_folder: Path, key: str) -> pd.DataFrame:
+    """The cached rows a session was trained on."""
+    path = sample_path(task_folder, key)
+    if not path.is_file():
+        raise StorageError(
+            f"The training sample of this session is no longer cached ({path.name}); "
+            "train a new session to work on this model's rows."
+        )
+    return pd.read_parquet(path)
+
+
+def prune_samples(task_folder: Path, keep: Iterable[str]) -> None:
+    """Delete cached samples no session uses any more (keys not in ``keep``)."""
+    kept = set(keep)
+    folder = task_folder / CACHE_DIR
+    if not folder.is_dir():
+        return
+    for path in folder.glob("*.parquet"):
+        if path.stem not in kept:
+            path.unlink(missing_ok=True)
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    # Written beside its final name and renamed, so a killed job never leaves half a file.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.stem}-{os.getpid()}-{uuid.uuid4().hex[:6]}.tmp")
+    try:
+        frame.to_parquet(staging, index=False)
+        os.replace(staging, path)
+    finally:
+        staging.unlink(missing_ok=True)
