@@ -63,5 +63,7 @@ class SessionSummary(BaseModel):
     models: list[ModelSummary]
     sample: str = ""
     """Cache key of the training rows (see services.training_sample)."""
+    data_version: str = ""
+    """The dataset's version (fingerprint) the session was trained on."""
     diagnostics: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utc_now)

@@ -500,6 +500,8 @@ class TaskDesign(_Spec):
     reduction: ReductionSpec = ReductionSpec()
     outliers: OutliersSpec = OutliersSpec()
     metrics: MetricsSpec = MetricsSpec()
+    models: tuple[ModelParams, ...] = ()
+    """When set, the models trained instead of the algorithms' grid (a train recipe's)."""
 
     @field_validator("features")
     @classmethod
@@ -523,6 +525,17 @@ class TaskDesign(_Spec):
         """Names of the input features."""
         return tuple(f.name for f in self.inputs)
 
+    def for_models(self, *models: ModelParams) -> TaskDesign:
+        """This design pinned to train exactly ``models``.
+
+        Examples
+        --------
+        >>> one = ModelParams(algorithm="kmeans", params={"k": 5})
+        >>> [m.label for m in TaskDesign().for_models(one).grid()]
+        ['K-means (k=5)']
+        """
+        return self.model_copy(update={"models": tuple(models)})
+
     def feature(self, name: str) -> FeatureHandling:
         """The handling of column ``name`` (KeyError when the design does not list it)."""
         for feature in self.features:
@@ -531,7 +544,12 @@ class TaskDesign(_Spec):
         raise KeyError(name)
 
     def grid(self) -> tuple[ModelParams, ...]:
-        """One `ModelParams` per (enabled algorithm, parameter value, PCA variant)."""
+        """One `ModelParams` per (enabled algorithm, parameter value, PCA variant).
+
+        A design pinned to given models (`for_models`) trains exactly those.
+        """
+        if self.models:
+            return self.models
         return tuple(
             ModelParams(algorithm=AlgorithmType(spec.type), params=params, pca=pca)
             for spec in self.algorithms

@@ -33,6 +33,7 @@ from pydantic import (
 
 from clusterlab.core.errors import InvalidInputError
 from clusterlab.core.ids import validate_name
+from clusterlab.core.ml_recipes import ApplyParams, ClusterParams, TrainParams
 from clusterlab.core.schema import StorageType
 
 _S = TypeVar("_S", bound=str)
@@ -508,10 +509,22 @@ class StackSpec(_Spec):
 
 
 RecipeParams = Annotated[
-    PrepareSpec | GroupSpec | JoinSpec | SplitSpec | SyncSpec | StackSpec,
+    PrepareSpec
+    | GroupSpec
+    | JoinSpec
+    | SplitSpec
+    | SyncSpec
+    | StackSpec
+    | TrainParams
+    | ApplyParams
+    | ClusterParams,
     Field(discriminator="type"),
 ]
-RecipeType = Literal["prepare", "group", "join", "split", "sync", "stack"]
+RecipeType = Literal[
+    "prepare", "group", "join", "split", "sync", "stack", "train", "apply", "cluster"
+]
+ML_RECIPES = frozenset({"train", "apply", "cluster"})
+"""Recipe types run by the ML services rather than compiled to Ibis."""
 
 # Exact numbers of inputs and outputs per recipe type; None: one or more.
 _ARITY: dict[str, tuple[int | None, int | None]] = {
@@ -521,6 +534,9 @@ _ARITY: dict[str, tuple[int | None, int | None]] = {
     "split": (1, None),
     "sync": (1, 1),
     "stack": (None, 1),
+    "train": (1, 1),
+    "apply": (2, 1),
+    "cluster": (1, 1),
 }
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 
 import ibis
 
+from clusterlab.core.errors import InvalidInputError
 from clusterlab.core.recipes import RecipeSpec
 from clusterlab.flow.group import compile_group
 from clusterlab.flow.join import compile_join
@@ -49,4 +50,9 @@ def compile_recipe(
     """
     if recipe.type == "prepare":
         return compile_prepare(recipe, inputs, upto_step=upto_step, lookups=lookups)
+    if recipe.type not in _COMPILERS:
+        raise InvalidInputError(
+            f"Recipe {recipe.name!r} is a {recipe.type} recipe: it runs a model, not a query, "
+            "so it has no Ibis expression."
+        )
     return _COMPILERS[recipe.type](recipe, inputs)

@@ -8,7 +8,9 @@ so a tampered or foreign file is refused before any of it is turned into objects
 
 Our own estimators (two-step clustering, the outliers detector) are stored as their
 parameters and fitted attributes, all scikit-learn objects and arrays, and rebuilt on
-load from a fixed list of classes: the artifact never names a class of ours.
+load from a fixed list of classes: the artifact never names a class of ours. What
+training recorded beside the estimator (training centroids, the drift baseline) is
+stored as arrays and a JSON string; artifacts saved before it existed load without it.
 
 Examples
 --------
@@ -36,9 +38,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from clusterlab.core.errors import StorageError, UnsupportedError
 from clusterlab.core.mltask import ModelManifest
-from clusterlab.ml.model import ClusteringModel
+from clusterlab.ml.drift import DriftBaseline
+from clusterlab.ml.model import ClusteringModel, TrainingState
 from clusterlab.ml.outliers import MiniClusterOutliers
 from clusterlab.ml.preprocess import FittedPreprocessing, factor_names
 from clusterlab.ml.twostep import TwoStepClustering
@@ -85,6 +90,33 @@ def _from_state(obj: Any) -> Any:
             raise StorageError(f"The model artifact holds an unexpected attribute {key!r}.")
         setattr(estimator, key, _from_state(value))
     return estimator
+
+
+def _training_to_payload(state: TrainingState | None) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    return {
+        "label_ids": state.label_ids,
+        "centroids": state.centroids,
+        "baseline": None if state.baseline is None else state.baseline.model_dump_json(),
+    }
+
+
+def _training_from_payload(raw: Any, path: Path) -> TrainingState | None:
+    if raw is None:
+        return None  # saved before training state was recorded
+    try:
+        baseline = raw["baseline"]
+        return TrainingState(
+            label_ids=np.asarray(raw["label_ids"], dtype=np.int64),
+            centroids=np.asarray(raw["centroids"], dtype=np.float64),
+            baseline=None if baseline is None else DriftBaseline.model_validate_json(baseline),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StorageError(
+            f"The model artifact {path} holds unreadable training state ({exc}); save or "
+            "deploy the model again."
+        ) from exc
 
 
 def file_sha256(path: Path) -> str:
@@ -140,6 +172,7 @@ def save_model(trained: TrainedModel, folder: str | Path) -> ModelManifest:
         "pca": model.pca,
         "estimator": _to_state(model.estimator),
         "assigner": model.assigner,
+        "training": _training_to_payload(model.training),
     }
     temporary = target / f".{ARTIFACT}.tmp"
     sio.dump(payload, temporary)
@@ -231,4 +264,5 @@ def load_model(folder: str | Path) -> ClusteringModel:
         pca=payload["pca"],
         assigner=payload["assigner"],
         manifest=manifest,
+        training=_training_from_payload(payload.get("training"), path),
     )

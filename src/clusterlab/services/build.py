@@ -18,7 +18,7 @@ import ibis
 
 from clusterlab.core.dataset import DatasetKind, DatasetSpec, FileFormat
 from clusterlab.core.errors import StorageError
-from clusterlab.core.recipes import RecipeSpec
+from clusterlab.core.recipes import ML_RECIPES, RecipeSpec
 from clusterlab.engines.base import Engine, InputData
 from clusterlab.engines.local.engine import LocalEngine
 from clusterlab.flow.common import ibis_type
@@ -77,6 +77,8 @@ def check_recipe(project: Project, recipe: RecipeSpec) -> None:
     Formula syntax errors and missing columns are reported with their step; inputs
     that have no data yet are not known, so such a recipe is checked at build time.
     """
+    if recipe.type in ML_RECIPES:
+        return
     tables = {}
     for name in recipe.inputs:
         if not project.has_dataset(name) or not project.dataset(name).has_data():
@@ -128,7 +130,7 @@ def run_build(
         order = graph.order(graph.recipes)
     else:
         for name in targets:
-            project.dataset(name)
+            project.flow_item(name)
         order = graph.recipes_for(targets, upstream=upstream)
     runner = engine_for(engine)
     report = BuildReport()
@@ -137,6 +139,12 @@ def run_build(
         recipe = graph.recipes[name]
         if progress:
             progress(index / max(len(order), 1), f"{name} ({index + 1}/{len(order)})")
+        if recipe.type in ML_RECIPES:
+            from clusterlab.services.ml_build import run_ml_recipe  # needs scikit-learn
+
+            ran = run_ml_recipe(project, recipe, force=force, log=say)
+            (report.ran if ran else report.skipped).append(name)
+            continue
         inputs = {i: input_data(project, i, name) for i in recipe.inputs}
         sig = signature(recipe, inputs)
         if not force and _up_to_date(project, recipe, sig):

@@ -32,6 +32,7 @@ from clusterlab.storage.runtime import Job
 
 if TYPE_CHECKING:
     from clusterlab.services.project import Project
+    from clusterlab.services.saved_models import SavedModel
 
 TASK_FILE = "task.json"
 SESSION_FILE = "session.json"
@@ -262,6 +263,18 @@ class Model:
         labels = load_model(self.folder).predict(frame)["cluster_labels"]
         return labels.map(lambda v: self._names().get(v, v) if isinstance(v, str) else v)
 
+    def deploy(
+        self, saved_model: str, *, name: str | None = None, update: bool = False
+    ) -> SavedModel:
+        """Deploy to the Flow as saved model ``saved_model`` with a train recipe.
+
+        ``update=True`` adds this model as the new active version of an existing saved
+        model and makes its train recipe train this model.
+        """
+        from clusterlab.services.deploy import deploy
+
+        return deploy(self, saved_model, name=name, update=update)
+
     @property
     def report(self) -> ModelReport:
         """The model report's data and figures, with the current cluster names."""
@@ -337,7 +350,9 @@ def run_training(
     """Train a session of the task (in the job's process) and publish its folder whole."""
     task = open_task(project, task_id)
     progress(0.0, "Reading the training sample")
-    frame, sample = load_sample(project.dataset(task.spec.dataset), task.design, task.folder, log)
+    dataset = project.dataset(task.spec.dataset)
+    data_version = dataset.fingerprint()
+    frame, sample = load_sample(dataset, task.design, task.folder, log)
     models = len(task.design.grid())
     log(f"Training on {len(frame):,} rows of {task.spec.dataset}: {models} model(s)")
     result = train_session(
@@ -352,7 +367,7 @@ def run_training(
     staging = root / f".staging-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     try:
         summaries = [
-            _store_model(result, m, staging / f"m{i}", log) for i, m in enumerate(result.models)
+            store_model(result, m, staging / f"m{i}", log) for i, m in enumerate(result.models)
         ]
         summary = SessionSummary(
             number=number,
@@ -362,6 +377,7 @@ def run_training(
             models=summaries,
             diagnostics=[d.message for d in result.diagnostics],
             sample=sample,
+            data_version=data_version,
         )
         write_model(staging / SESSION_FILE, summary)
         os.replace(staging, root / str(number))
@@ -372,10 +388,11 @@ def run_training(
     return number
 
 
-def _store_model(
+def store_model(
     result: SessionResult, model: TrainedModel, folder: Path, log: Callable[[str], None]
 ) -> ModelSummary:
-    folder.mkdir(parents=True)
+    """Write a trained model's artifact, report and cluster metadata into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
     summary = ModelSummary(
         id=folder.name,
         label=model.params.label,

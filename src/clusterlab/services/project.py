@@ -39,6 +39,7 @@ from clusterlab.storage.runtime import Job
 
 if TYPE_CHECKING:
     from clusterlab.services.lab import ClusteringTask
+    from clusterlab.services.saved_models import SavedModel
     from clusterlab.services.workspace import Workspace
 
 
@@ -206,9 +207,10 @@ class Project:
         others = [r for r in self.recipes_specs() if r.name != spec.name]
         FlowGraph.of([*others, spec])
         check_recipe(self, spec)
-        for out in spec.outputs:
-            if not self.has_dataset(out):
-                defs.write_dataset(self.key, DatasetSpec(name=out))
+        if spec.type != "train":  # a train recipe writes a saved model, not a dataset
+            for out in spec.outputs:
+                if not self.has_dataset(out):
+                    defs.write_dataset(self.key, DatasetSpec(name=out))
         defs.write_recipe(self.key, spec)
         return spec
 
@@ -234,7 +236,7 @@ class Project:
         if not datasets:
             raise InvalidInputError("Name at least one dataset to build, or use build_all().")
         for name in datasets:
-            self.dataset(name)
+            self.flow_item(name)
         payload = {
             "datasets": list(datasets),
             "force": force,
@@ -278,6 +280,60 @@ class Project:
         from clusterlab.services import lab
 
         return lab.list_tasks(self)
+
+    # -- saved models ---------------------------------------------------------------
+
+    def saved_models(self) -> list[SavedModel]:
+        """The project's saved models (deployed from the Lab), by id."""
+        from clusterlab.services import saved_models
+
+        return saved_models.list_saved_models(self)
+
+    def saved_model(self, id_or_name: str) -> SavedModel:
+        """The saved model with this id or display name."""
+        from clusterlab.services import saved_models
+
+        return saved_models.open_saved_model(self, id_or_name)
+
+    def flow_item(self, name: str) -> Dataset | SavedModel:
+        """The dataset or saved model called ``name`` (what a build can target)."""
+        if self.has_dataset(name):
+            return self.dataset(name)
+        if any(m.id == name for m in self.saved_models()):
+            return self.saved_model(name)
+        known = [d.name for d in self.datasets()] + [m.id for m in self.saved_models()]
+        raise NotFoundError(
+            f"Project {self.key} has no dataset or saved model {name!r} "
+            f"(it has: {', '.join(known) or 'nothing yet'})."
+        )
+
+    def create_apply_recipe(
+        self,
+        dataset: str,
+        saved_model: str,
+        output: str,
+        *,
+        name: str | None = None,
+        columns: list[str] | None = None,
+        distance: bool = True,
+    ) -> RecipeSpec:
+        """Add an apply recipe: ``dataset`` scored by ``saved_model`` into ``output``.
+
+        ``output`` holds the input columns (or ``columns``) plus ``cluster_labels`` with
+        the cluster names, ``cluster_id``, ``cluster_distance`` (unless ``distance`` is
+        False) and, for Isolation Forest, ``anomaly_score``. Build it to run it.
+        """
+        model = self.saved_model(saved_model)
+        params = {"type": "apply", "columns": columns, "distance": distance}
+        return self.create_recipe(
+            {
+                "name": name or f"apply_{model.id}_on_{dataset}",
+                "type": "apply",
+                "inputs": [dataset, model.id],
+                "outputs": [output],
+                "params": params,
+            }
+        )
 
     def jobs(self, limit: int = 50) -> list[Job]:
         """The project's jobs, newest first."""

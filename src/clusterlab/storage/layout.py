@@ -72,3 +72,9 @@ class WorkspaceLayout:
 
     def dataset_data_dir(self, key: str, name: str) -> Path:
         return self.project_dir(key) / "data" / validate_name(name)
+
+    def saved_models_dir(self, key: str) -> Path:
+        return self.project_dir(key) / "saved_models"
+
+    def saved_model_dir(self, key: str, model_id: str) -> Path:
+        return self.saved_models_dir(key) / validate_name(model_id, "saved model")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +17,8 @@ from clusterlab.core.recipes import RecipeSpec
 from clusterlab.engines.base import InputData, Log, OutputResult
 from clusterlab.engines.local.duck import connect, literal
 from clusterlab.engines.local.reader import open_file
+from clusterlab.engines.local.score import Progress as ScoreProgress
+from clusterlab.engines.local.score import Scorer, score_view
 from clusterlab.engines.local.store import write_version
 from clusterlab.flow.compile import compile_recipe
 from clusterlab.flow.diagnostics import prepare_checks
@@ -52,6 +54,30 @@ class LocalEngine:
         finally:
             con.close()
             shutil.rmtree(scratch, ignore_errors=True)
+
+    def score(
+        self,
+        data: InputData,
+        scorer: Scorer,
+        output: Path,
+        *,
+        columns: Sequence[str] | None = None,
+        batch_rows: int = 100_000,
+        log: Log,
+        progress: ScoreProgress | None = None,
+    ) -> OutputResult:
+        """Score ``data`` in batches of ``batch_rows`` into the version folder ``output``."""
+        with self._bound({data.name: data}) as (con, _backend, _tables):
+            return score_view(
+                con,
+                "input_0",
+                scorer,
+                output,
+                columns=columns,
+                batch_rows=batch_rows,
+                log=log,
+                progress=progress,
+            )
 
     def run_recipe(
         self,

@@ -1,0 +1,300 @@
+"""Deploy Lab models to the Flow and run the train, apply and cluster recipes.
+
+- `deploy` turns a trained Lab model into a saved model version, and creates (or
+  updates) the train recipe that retrains it.
+- `run_train_recipe` retrains on the recipe's input: the new version's clusters are
+  matched to the active version's and inherit their names, colors and descriptions.
+- `run_apply_recipe` scores a dataset in batches with the active version and records
+  the run's cluster shares and distances, warning on drift from training.
+- `run_cluster_recipe` re-clusters from scratch at every run (default names).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from clusterlab.core.deploy import SavedModelSpec, VersionInfo
+from clusterlab.core.errors import InvalidInputError
+from clusterlab.core.lab import ClusterMeta
+from clusterlab.core.ml_recipes import ApplyParams, ClusterParams, TrainParams
+from clusterlab.core.recipes import RecipeSpec
+from clusterlab.engines.base import InputData, OutputResult
+from clusterlab.engines.local.engine import LocalEngine
+from clusterlab.ml.artifacts import load_model
+from clusterlab.ml.drift import DriftMeter, compare
+from clusterlab.ml.matching import inherit_metadata, match_models
+from clusterlab.ml.model import DISTANCE_COLUMN, LABEL_COLUMN
+from clusterlab.ml.sampling import sample_frame
+from clusterlab.ml.training import train_session
+from clusterlab.services.lab import CLUSTERS_FILE, Model, store_model
+from clusterlab.services.saved_models import (
+    CLUSTER_ID_COLUMN,
+    MATCHING_FILE,
+    SavedModel,
+    create_saved_model,
+    open_saved_model,
+    publish_version,
+    score_frame,
+)
+from clusterlab.services.training_sample import sample_columns
+
+if TYPE_CHECKING:
+    from clusterlab.services.project import Project
+
+Log = Callable[[str], None]
+_COPIED = ("model.skops", "manifest.json", "report.json", CLUSTERS_FILE)
+
+
+def ml_signature(recipe: RecipeSpec, parts: dict[str, str]) -> str:
+    """Identity of an ML recipe run: its spec and the versions of what it reads."""
+    blob = json.dumps(
+        {"recipe": recipe.model_dump(mode="json"), **parts}, sort_keys=True, default=str
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def train_recipe_name(saved_model_id: str) -> str:
+    """The default name of the train recipe writing ``saved_model_id``."""
+    return f"train_{saved_model_id}"
+
+
+def deploy(
+    model: Model,
+    saved_model: str,
+    *,
+    name: str | None = None,
+    update: bool = False,
+) -> SavedModel:
+    """Deploy a trained Lab model to the Flow as a saved model with a train recipe.
+
+    With ``update=True`` an existing saved model gets this model as a new active
+    version and its train recipe now trains this model ("activate this version");
+    otherwise a new saved model and train recipe are created.
+    """
+    model._require_trained()
+    task = model.session.task
+    project = task.project
+    one = task.design.for_models(_params_of(model))
+    recipe = RecipeSpec(
+        name=train_recipe_name(saved_model),
+        type="train",
+        inputs=[task.spec.dataset],
+        outputs=[saved_model],
+        params=TrainParams(design=one, task=task.id),
+    )
+    if update:
+        saved = open_saved_model(project, saved_model)
+        recipe = recipe.model_copy(update={"name": saved.train_recipe or recipe.name})
+    else:
+        spec = SavedModelSpec(
+            id=saved_model, name=name or saved_model, dataset=task.spec.dataset, task=task.id
+        )
+        if recipe.name in project.workspace.definitions.recipe_names(project.key):
+            raise InvalidInputError(
+                f"Recipe {recipe.name!r} already exists in project {project.key}: choose "
+                "another saved model name, or update the existing saved model."
+            )
+        saved = create_saved_model(project, spec)
+    fingerprint = project.dataset(task.spec.dataset).fingerprint()
+    data_version = model.session.summary.data_version
+    # A smart build then skips retraining until the data or the recipe changes.
+    signature = ml_signature(recipe, {"data": fingerprint}) if data_version == fingerprint else ""
+
+    def fill(folder: Path, version_id: str) -> VersionInfo:
+        for file in _COPIED:
+            shutil.copy2(model.folder / file, folder / file)
+        return _version_info(
+            version_id,
+            "deploy",
+            model.summary.label,
+            model.algorithm,
+            model.params,
+            model.metrics,
+            model.session.summary.rows,
+            signature,
+            {"task": task.id, "session": model.session.summary.number, "model": model.id},
+            folder,
+        )
+
+    publish_version(saved, fill)
+    project.create_recipe(recipe, overwrite=update)
+    return saved
+
+
+def _params_of(model: Model) -> Any:
+    from clusterlab.core.mltask import ModelParams
+
+    return ModelParams(algorithm=model.algorithm, params=model.params, pca=bool(model.summary.pca))
+
+
+def _version_info(
+    version_id: str,
+    source: str,
+    label: str,
+    algorithm: str,
+    params: dict[str, Any],
+    metrics: dict[str, Any],
+    rows: int,
+    signature: str,
+    lineage: dict[str, Any],
+    folder: Path,
+    changes: list[str] | None = None,
+) -> VersionInfo:
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return VersionInfo(
+        id=version_id,
+        number=int(version_id[1:]),
+        source=source,
+        label=label,
+        algorithm=algorithm,
+        params=params,
+        metrics=metrics,
+        approximate=load_model(folder).approximate,
+        rows=rows,
+        signature=signature,
+        lineage={**lineage, "data_hash": manifest.get("data_hash")},
+        changes=changes or [],
+    )
+
+
+def _training_rows(project: Project, recipe: RecipeSpec, design: Any) -> pd.DataFrame:
+    dataset = project.dataset(recipe.inputs[0])
+    limit = design.sampling.n if design.sampling.method == "first_n" else None
+    frame = dataset.to_pandas(sample_columns(design), limit=limit)
+    return sample_frame(frame, design.sampling).reset_index(drop=True)
+
+
+def run_train_recipe(project: Project, recipe: RecipeSpec, signature: str, log: Log) -> str:
+    """Retrain the saved model on the recipe's input; returns the new active version id."""
+    params = recipe.params
+    assert isinstance(params, TrainParams)
+    saved = open_saved_model(project, recipe.outputs[0])
+    frame = _training_rows(project, recipe, params.design)
+    log(f"{recipe.name}: training {params.design.grid()[0].label} on {len(frame):,} rows")
+    result = train_session(frame, params.design, sample=False)
+    trained = result.models[0]
+    if not trained.ok:
+        raise InvalidInputError(
+            f"Recipe {recipe.name!r}: the model failed to train: {trained.error}. The saved "
+            f"model {saved.id!r} keeps its active version."
+        )
+    previous = saved.active if saved.spec.active else None
+
+    def fill(folder: Path, version_id: str) -> VersionInfo:
+        summary = store_model(result, trained, folder, log)
+        changes: list[str] = []
+        if previous is not None and trained.model is not None and trained.labels is not None:
+            matching = match_models(
+                previous.load(), trained.model, result.frame, trained.labels.to_numpy()
+            )
+            new_meta = json.loads((folder / CLUSTERS_FILE).read_text(encoding="utf-8"))
+            inherited = inherit_metadata(
+                matching, previous.clusters, [ClusterMeta.model_validate(c) for c in new_meta]
+            )
+            (folder / CLUSTERS_FILE).write_text(
+                json.dumps([c.model_dump() for c in inherited], indent=2) + "\n",
+                encoding="utf-8",
+            )
+            (folder / MATCHING_FILE).write_text(matching.model_dump_json(indent=2))
+            changes = matching.describe()
+        return _version_info(
+            version_id,
+            "train",
+            summary.label,
+            summary.algorithm,
+            summary.params,
+            summary.metrics,
+            len(result.frame),
+            signature,
+            {
+                "recipe": recipe.name,
+                "dataset": recipe.inputs[0],
+                "previous": previous and previous.id,
+            },
+            folder,
+            changes,
+        )
+
+    version = publish_version(saved, fill)
+    for change in version.info.changes:
+        log(f"{recipe.name}: {change}")
+    log(f"{recipe.name}: version {version.id} of {saved.id} is now active")
+    return version.id
+
+
+def run_apply_recipe(
+    project: Project,
+    recipe: RecipeSpec,
+    data: InputData,
+    output: Path,
+    log: Log,
+    progress: Callable[[int, int], None] | None = None,
+) -> OutputResult:
+    """Score the input with the saved model's active version, in batches, into ``output``."""
+    params = recipe.params
+    assert isinstance(params, ApplyParams)
+    saved = open_saved_model(project, recipe.inputs[1])
+    version = saved.active
+    model = version.load()
+    names = version.names()
+    meter = DriftMeter(model.baseline)
+
+    def scorer(frame: pd.DataFrame) -> pd.DataFrame:
+        added = score_frame(model, names, frame, with_distance=True)
+        meter.add(added[CLUSTER_ID_COLUMN], added[DISTANCE_COLUMN])
+        return added if params.distance else added.drop(columns=[DISTANCE_COLUMN])
+
+    log(f"{recipe.name}: scoring {data.name} with {saved.id} {version.id} ({version.info.label})")
+    result = LocalEngine().score(
+        data,
+        scorer,
+        output,
+        columns=params.columns,
+        batch_rows=params.batch_rows,
+        log=log,
+        progress=progress,
+    )
+    run = meter.result()
+    warnings = [] if model.baseline is None else compare(model.baseline, run, names=names).warnings
+    for warning in warnings:
+        log(f"{recipe.name}: drift: {warning.message}")
+    record = {
+        "at": datetime.now(UTC).isoformat(),
+        "recipe": recipe.name,
+        "dataset": recipe.outputs[0],
+        "version": version.id,
+        "rows": result.rows,
+        "run": run.model_dump(mode="json"),
+        "warnings": [w.message for w in warnings],
+    }
+    (output / "drift.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    saved.record_apply_run(record)
+    return result
+
+
+def run_cluster_recipe(
+    project: Project, recipe: RecipeSpec, data: InputData, output: Path, log: Log
+) -> OutputResult:
+    """Re-cluster the input from scratch and write it with ``cluster_labels``."""
+    params = recipe.params
+    assert isinstance(params, ClusterParams)
+    frame = project.dataset(recipe.inputs[0]).to_pandas(sample_columns(params.design))
+    result = train_session(frame, params.design)
+    trained = result.models[0]
+    if not trained.ok or trained.model is None:
+        raise InvalidInputError(f"Recipe {recipe.name!r}: clustering failed: {trained.error}")
+    model = trained.model
+    log(f"{recipe.name}: re-clustered {len(frame):,} rows with {trained.params.label}")
+
+    def scorer(batch: pd.DataFrame) -> pd.DataFrame:
+        return model.predict(batch)[[LABEL_COLUMN]]
+
+    return LocalEngine().score(data, scorer, output, log=log)
