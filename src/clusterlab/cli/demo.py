@@ -1,74 +1,74 @@
-"""`clusterlab demo`: the tutorial, headless, as far as ClusterLab goes today."""
+"""`clusterlab demo`: the tutorial, headless, then the web UI."""
 
 from __future__ import annotations
 
 from clusterlab.cli.context import state
 from clusterlab.cli.flow import job_progress
 from clusterlab.cli.output import console, print_table
-from clusterlab.services.starter import create_starter
+from clusterlab.samples.crm import CHANNELS
+from clusterlab.services.tutorial import (
+    CRM_SEGMENTED,
+    SEGMENTED,
+    TUTORIAL_K,
+    TutorialResult,
+    channel_dataset,
+    open_or_create_starter,
+    run_tutorial,
+)
 
-GROUPED = "weblogs_prepared_by_visitor_id"
 
-
-def run_demo(key: str) -> None:
-    """Create (or reuse) the starter project, build the Flow, train K-means 3/5/7, show k = 5."""
+def run_demo(key: str) -> TutorialResult:
+    """Run the whole tutorial on the starter project ``key`` and print what it made."""
     ws = state.workspace()
-    if key in [p.key for p in ws.projects()]:
-        project = ws.project(key)
-        console.print(f"Using project [bold]{key}[/] in {ws.home}")
-    else:
-        console.print(f"Creating the web-logs starter project [bold]{key}[/] in {ws.home}")
-        project = create_starter(ws, key, "weblogs")
+
+    def say(message: str) -> None:
+        console.print(message, highlight=False)
+
+    project = open_or_create_starter(ws, key, say)
     with job_progress(True) as on_update:
-        job = project.build_all(on_update=on_update)
-    for line in ws.runtime.logs(job.id):
-        console.print(f"  {line.message}", highlight=False)
-    grouped = project.dataset(GROUPED)
-    stats = grouped.stats()
+        result = run_tutorial(project, say, on_update)
+    _print_session(result)
+    _print_segments(result)
+    return result
+
+
+def _print_session(result: TutorialResult) -> None:
     print_table(
-        f"{key}.{GROUPED}: {stats.rows:,} visitors, {len(stats.columns)} columns",
-        ["Column", "Type", "Mean", "Max", "Top value"],
-        [
-            (
-                c.name,
-                c.type,
-                "" if c.mean is None else f"{c.mean:.3g}",
-                c.max,
-                c.top_values[0].value if c.top_values else "",
-            )
-            for c in stats.columns
-        ],
-    )
-    tasks = [t for t in project.clustering_tasks() if t.spec.dataset == GROUPED]
-    task = tasks[0] if tasks else project.create_clustering_task(GROUPED)
-    console.print(f"Lab: AutoML clustering task {task.id}, training K-means k = 3, 5, 7")
-    with job_progress(True) as on_update:
-        session = task.train(on_update=on_update)
-    print_table(
-        f"Session {session.summary.number} (higher silhouette is better)",
-        ["Model", "Silhouette", "Inertia", "Clusters"],
+        f"Session {result.session.summary.number} (higher silhouette is better)",
+        ["Model", "Silhouette", "Davies-Bouldin", "Clusters"],
         [
             (
                 m.summary.label,
                 f"{m.metrics.get('silhouette', 0):.3f}",
-                f"{m.metrics.get('inertia', 0):.0f}",
+                f"{m.metrics.get('davies_bouldin', 0):.3f}",
                 m.metrics.get("n_clusters"),
             )
-            for m in session.models
+            for m in result.session.models
         ],
     )
-    k5 = next(m for m in session.models if m.params.get("k") == 5)
-    observations = k5.report.observations()
+    observations = result.model.report.observations()
     print_table(
-        "K-means (k=5): clusters and their top observation",
+        f"K-means (k={TUTORIAL_K}): clusters named after their top observation",
         ["Cluster", "Size", "Observation"],
         [
             (r["cluster"], f"{r['size']:,} ({r['share']:.1%})", r["sentence"])
             for r in observations.groupby("cluster", sort=False).head(1).to_dict("records")
         ],
     )
-    console.print(
-        f"Next: `clusterlab lab report {key} {task.id} {k5.id}` and "
-        f"`clusterlab lab rename {key} {task.id} {k5.id} cluster_0 NAME`; "
-        "deploy, apply and the web UI come next."
+
+
+def _print_segments(result: TutorialResult) -> None:
+    project = result.project
+    visitors = project.dataset(SEGMENTED).to_pandas(["cluster_labels"])["cluster_labels"]
+    crm = project.dataset(CRM_SEGMENTED).to_pandas(["cluster_labels", "channel"])
+    by_channel = crm.groupby(["cluster_labels", "channel"]).size()
+    rows = []
+    for name, count in visitors.value_counts().items():
+        per = [int(by_channel.get((name, c), 0)) for c in CHANNELS]
+        rows.append((name, f"{count:,}", *(f"{n:,}" for n in per)))
+    saved = result.saved_model
+    print_table(
+        f"{SEGMENTED} (saved model {saved.id} {saved.active.id}) and CRM customers per channel",
+        ["Segment", "Visitors", *(channel_dataset(c) for c in CHANNELS)],
+        rows,
     )

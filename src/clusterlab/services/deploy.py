@@ -31,7 +31,7 @@ from clusterlab.engines.local.engine import LocalEngine
 from clusterlab.ml.artifacts import load_model
 from clusterlab.ml.drift import DriftMeter, compare
 from clusterlab.ml.matching import inherit_metadata, match_models
-from clusterlab.ml.model import DISTANCE_COLUMN, LABEL_COLUMN
+from clusterlab.ml.model import DISTANCE_COLUMN, LABEL_COLUMN, ClusteringModel
 from clusterlab.ml.sampling import sample_frame
 from clusterlab.ml.training import train_session
 from clusterlab.services.lab import CLUSTERS_FILE, Model, store_model
@@ -39,6 +39,7 @@ from clusterlab.services.saved_models import (
     CLUSTER_ID_COLUMN,
     MATCHING_FILE,
     SavedModel,
+    SavedModelVersion,
     create_saved_model,
     open_saved_model,
     publish_version,
@@ -192,19 +193,9 @@ def run_train_recipe(project: Project, recipe: RecipeSpec, signature: str, log: 
         summary = store_model(result, trained, folder, log)
         changes: list[str] = []
         if previous is not None and trained.model is not None and trained.labels is not None:
-            matching = match_models(
-                previous.load(), trained.model, result.frame, trained.labels.to_numpy()
+            changes = _inherit_names(
+                previous, trained.model, trained.labels, result.frame, folder, log
             )
-            new_meta = json.loads((folder / CLUSTERS_FILE).read_text(encoding="utf-8"))
-            inherited = inherit_metadata(
-                matching, previous.clusters, [ClusterMeta.model_validate(c) for c in new_meta]
-            )
-            (folder / CLUSTERS_FILE).write_text(
-                json.dumps([c.model_dump() for c in inherited], indent=2) + "\n",
-                encoding="utf-8",
-            )
-            (folder / MATCHING_FILE).write_text(matching.model_dump_json(indent=2))
-            changes = matching.describe()
         return _version_info(
             version_id,
             "train",
@@ -228,6 +219,29 @@ def run_train_recipe(project: Project, recipe: RecipeSpec, signature: str, log: 
         log(f"{recipe.name}: {change}")
     log(f"{recipe.name}: version {version.id} of {saved.id} is now active")
     return version.id
+
+
+def _inherit_names(
+    previous: SavedModelVersion,
+    model: ClusteringModel,
+    labels: pd.Series,
+    frame: pd.DataFrame,
+    folder: Path,
+    log: Log,
+) -> list[str]:
+    """Match the new clusters to the previous version's; matched ones keep their names."""
+    try:
+        matching = match_models(previous.load(), model, frame, labels.to_numpy())
+    except InvalidInputError as exc:
+        # E.g. an input feature left the design: the old version cannot place the rows.
+        log(f"Cluster names not carried over from {previous.id}: {exc}")
+        return [f"Cluster names start afresh: {exc}"]
+    path = folder / CLUSTERS_FILE
+    defaults = [ClusterMeta.model_validate(c) for c in json.loads(path.read_text("utf-8"))]
+    inherited = inherit_metadata(matching, previous.clusters, defaults)
+    path.write_text(json.dumps([c.model_dump() for c in inherited], indent=2) + "\n", "utf-8")
+    (folder / MATCHING_FILE).write_text(matching.model_dump_json(indent=2))
+    return matching.describe(previous.names(), {c.id: c.name for c in inherited})
 
 
 def run_apply_recipe(

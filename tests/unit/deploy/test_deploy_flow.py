@@ -80,7 +80,10 @@ def test_retrain_on_changed_data_keeps_names_and_reports_a_death(
     assert any("Segment side" in change for change in version.info.changes)
     deployed.build("points_scored")
     scored = deployed.dataset("points_scored").to_pandas()
-    assert set(scored.loc[scored["truth"] == "near", "cluster_labels"]) == {"Segment near"}
+    # k = 3 on two segments splits one of them: each keeps its name on most of its rows.
+    majority = scored.groupby("truth")["cluster_labels"].agg(lambda s: s.mode()[0])
+    assert majority.to_dict() == {"far": "Segment far", "near": "Segment near"}
+    assert set(scored["cluster_labels"]) == names
 
 
 def test_rollback_and_tampered_artifact(deployed: cl.Project) -> None:
