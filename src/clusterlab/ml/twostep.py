@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,6 +38,166 @@ FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 def node_name(node: int) -> str:
     """The cluster name of tree node ``node``: ``node_<id>``."""
     return f"node_{node}"
+
+
+def tree_parents(linkage: FloatArray) -> IntArray:
+    """The parent of every node of a linkage tree (``-1`` for the root).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tree_parents(np.array([[0.0, 1.0, 1.0, 2.0], [2.0, 3.0, 4.0, 3.0]])).tolist()
+    [3, 3, 4, 4, -1]
+    """
+    m = len(linkage) + 1
+    parent = np.full(2 * m - 1, -1, dtype=np.int64)
+    for t, row in enumerate(linkage):
+        parent[int(row[0])] = parent[int(row[1])] = m + t
+    return parent
+
+
+def tree_children(linkage: FloatArray, node: int) -> tuple[int, int] | None:
+    """The two children of ``node``, or None for a leaf (a pre-cluster)."""
+    m = len(linkage) + 1
+    if node < m:
+        return None
+    row = linkage[node - m]
+    return int(row[0]), int(row[1])
+
+
+def leaves_under(linkage: FloatArray, node: int) -> list[int]:
+    """The pre-clusters (leaves) under ``node``, ascending.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> leaves_under(np.array([[0.0, 1.0, 1.0, 2.0], [2.0, 3.0, 4.0, 3.0]]), 3)
+    [0, 1]
+    """
+    found, stack = [], [int(node)]
+    while stack:
+        current = stack.pop()
+        children = tree_children(linkage, current)
+        if children is None:
+            found.append(current)
+        else:
+            stack.extend(children)
+    return sorted(found)
+
+
+def _check_node(linkage: FloatArray, node: int) -> None:
+    last = 2 * len(linkage)
+    if not 0 <= node <= last:
+        raise InvalidInputError(
+            f"There is no tree node {node}: the two-step tree has nodes 0 to {last} "
+            f"(pre-clusters 0 to {len(linkage)}, merges above). Pick a node of the tree."
+        )
+
+
+def _ids(values: Sequence[int]) -> str:
+    shown = ", ".join(str(v) for v in values[:20])
+    return shown + (f" and {len(values) - 20} more" if len(values) > 20 else "")
+
+
+def check_cut(linkage: FloatArray, nodes: Sequence[int]) -> list[int]:
+    """Check that ``nodes`` cover every pre-cluster exactly once; return them ascending.
+
+    Raises
+    ------
+    InvalidInputError
+        When a node is not in the tree, or when some pre-clusters are under none of the
+        nodes or under several of them; the message lists those pre-clusters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = np.array([[0.0, 1.0, 1.0, 2.0], [2.0, 3.0, 4.0, 3.0]])
+    >>> check_cut(z, [3, 2])
+    [2, 3]
+    >>> check_cut(z, [0, 3])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    clusterlab.core.errors.InvalidInputError: Cluster nodes overlap: pre-cluster(s) 0 are ...
+    """
+    chosen = sorted({int(n) for n in nodes})
+    for node in chosen:
+        _check_node(linkage, node)
+    m = len(linkage) + 1
+    cover = np.zeros(m, dtype=np.int64)
+    for node in chosen:
+        cover[leaves_under(linkage, node)] += 1
+    doubled = np.flatnonzero(cover > 1).tolist()
+    missing = np.flatnonzero(cover == 0).tolist()
+    if not doubled and not missing:
+        return chosen
+    problems = []
+    if doubled:
+        problems.append(
+            f"Cluster nodes overlap: pre-cluster(s) {_ids(doubled)} are under more than "
+            "one chosen node."
+        )
+    if missing:
+        problems.append(f"Pre-cluster(s) {_ids(missing)} are under none of the chosen nodes.")
+    problems.append(
+        "Choose nodes that cover every pre-cluster exactly once (a cut of the tree), "
+        "e.g. the root's children."
+    )
+    raise InvalidInputError(" ".join(problems))
+
+
+def cut_setting_node(linkage: FloatArray, node: int, cut: Sequence[int]) -> list[int]:
+    """The cut (cluster nodes, ascending) after setting ``node`` as a cluster.
+
+    Setting an ancestor of current clusters merges them into ``node``; setting a
+    descendant of a current cluster splits that cluster into ``node`` plus the sibling
+    subtree of every node on the path from ``node`` up to it. Setting a current
+    cluster changes nothing.
+
+    Parameters
+    ----------
+    linkage : ndarray of shape (m - 1, 4)
+        The tree, SciPy linkage format (`TwoStepClustering.linkage_`).
+    node : int
+        The node to set as a cluster.
+    cut : sequence of int
+        The current clusters; must be a valid cut (`check_cut`).
+
+    Examples
+    --------
+    Pre-clusters 0–3; node 4 merges 0 and 1, node 5 merges 2 and 4, the root 6
+    merges 3 and 5. Splitting node 5 down to 0 gives 0, its sibling 1, and 2:
+
+    >>> import numpy as np
+    >>> z = np.array([[0, 1, 1, 2], [2, 4, 2, 3], [3, 5, 3, 4]], dtype=float)
+    >>> cut_setting_node(z, 0, [3, 5])
+    [0, 1, 2, 3]
+    >>> cut_setting_node(z, 5, [0, 1, 2, 3])
+    [3, 5]
+    >>> cut_setting_node(z, 6, [3, 5])
+    [6]
+    """
+    current = check_cut(linkage, cut)
+    node = int(node)
+    _check_node(linkage, node)
+    if node in current:
+        return current
+    parent = tree_parents(linkage)
+    ancestor = int(parent[node])
+    path = [node]
+    while ancestor != -1 and ancestor not in current:
+        path.append(ancestor)
+        ancestor = int(parent[ancestor])
+    if ancestor == -1:
+        # No chosen node above: the cut covers the node's subtree with descendants.
+        under = set(leaves_under(linkage, node))
+        kept = [n for n in current if not set(leaves_under(linkage, n)) <= under]
+        return sorted([*kept, node])
+    siblings = []
+    for child in path:
+        pair = tree_children(linkage, int(parent[child]))
+        assert pair is not None  # a parent always has two children
+        siblings.append(pair[1] if pair[0] == child else pair[0])
+    return sorted([n for n in current if n != ancestor] + [node, *siblings])
 
 
 def weighted_ward(centers: FloatArray, sizes: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -175,36 +336,46 @@ class TwoStepClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         """Make ``nodes`` the clusters: they must split the pre-clusters with no overlap.
 
         ``labels_`` follows; cluster ids are the positions of the nodes, ascending.
+        Raises `InvalidInputError` (see `check_cut`) when ``nodes`` is not a valid cut.
         """
+        chosen = check_cut(self.linkage_, nodes)
         m = len(self.linkage_) + 1
-        parent = np.full(2 * m - 1, -1, dtype=np.int64)
-        for t, (a, b, _, _) in enumerate(self.linkage_):
-            parent[int(a)] = parent[int(b)] = m + t
-        chosen = sorted(set(int(n) for n in nodes))
-        if any(n < 0 or n >= 2 * m - 1 for n in chosen):
-            raise InvalidInputError(f"Cluster nodes must be between 0 and {2 * m - 2}.")
+        parent = tree_parents(self.linkage_)
         position = {n: i for i, n in enumerate(chosen)}
         mapping = np.full(m, -1, dtype=np.int64)
         for leaf in range(m):
             node = leaf
-            while node != -1:
-                if node in position:
-                    if mapping[leaf] != -1:
-                        raise InvalidInputError(
-                            f"Cluster nodes overlap: pre-cluster {leaf} is under both "
-                            f"{node_name(chosen[mapping[leaf]])} and {node_name(node)}."
-                        )
-                    mapping[leaf] = position[node]
+            while node not in position:
                 node = int(parent[node])
-            if mapping[leaf] == -1:
-                raise InvalidInputError(
-                    f"Pre-cluster {leaf} is under none of the chosen nodes; choose nodes "
-                    "that cover the whole tree."
-                )
+            mapping[leaf] = position[node]
         self.cluster_nodes_ = np.asarray(chosen, dtype=np.int64)
         self.precluster_to_cluster_ = mapping
         self.labels_ = mapping[np.asarray(self.precluster_.labels_, dtype=np.int64)]
         return self
+
+    def with_cluster_nodes(self, nodes: Sequence[int]) -> TwoStepClustering:
+        """A copy of this fitted model whose clusters are the tree ``nodes``.
+
+        The copy has new ``labels_`` (training rows, through their pre-clusters),
+        ``cluster_nodes_`` and `cluster_names`; this model is left unchanged, so a
+        caller can re-score the copy and keep or drop it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> x = np.array([[0.0], [0.2], [5.0], [5.2], [20.0], [20.2]])
+        >>> model = TwoStepClustering(n_clusters=2, n_preclusters=3, random_state=0).fit(x)
+        >>> model.cluster_names(), model.labels_.tolist()
+        (['node_1', 'node_3'], [1, 1, 1, 1, 0, 0])
+        >>> finer = model.with_cluster_nodes([0, 1, 2])
+        >>> finer.cluster_names(), finer.labels_.tolist(), model.cluster_names()
+        (['node_0', 'node_1', 'node_2'], [2, 2, 0, 0, 1, 1], ['node_1', 'node_3'])
+        """
+        return copy.deepcopy(self).set_cluster_nodes(nodes)
+
+    def cut_with(self, node: int) -> list[int]:
+        """The current clusters with ``node`` set as a cluster (see `cut_setting_node`)."""
+        return cut_setting_node(self.linkage_, node, [int(n) for n in self.cluster_nodes_])
 
     def cluster_names(self) -> list[str]:
         """``node_<id>`` for each cluster, in cluster-id order."""

@@ -13,9 +13,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from clusterlab.core.errors import NotFoundError
+from clusterlab.ml.report.anomalies import AnomaliesPanel
 from clusterlab.ml.report.figures import cluster_colors
 from clusterlab.ml.report.formatting import format_size
 from clusterlab.ml.report.heatmap import Heatmap, build_heatmap
+from clusterlab.ml.report.hierarchy import HierarchyPanel
 from clusterlab.ml.report.importance import FeatureImportance
 from clusterlab.ml.report.inputs import DEFAULT_CLUSTER_COLUMN, FeatureInfo
 from clusterlab.ml.report.observations import (
@@ -23,7 +25,9 @@ from clusterlab.ml.report.observations import (
     build_observations,
     suggest_names,
 )
+from clusterlab.ml.report.panels import DetailedMetrics, TrainingInfo
 from clusterlab.ml.report.profiles import DEFAULT_BINS, FeatureProfile, build_profiles
+from clusterlab.ml.report.scatter import ScatterData
 from clusterlab.ml.report.stats import DEFAULT_MAX_LEVELS, compute_stats
 
 
@@ -41,7 +45,13 @@ class ClusterSummary(BaseModel):
 
 
 class ClusterReport(BaseModel):
-    """Data of the model report panels (summary, heatmap, profiles, importance).
+    """Data of the model report panels, storable as JSON.
+
+    Summary, heatmap, profiles and importance are always there; the scatter plot,
+    detailed metrics and training information are added with `with_panels` by the
+    caller that has the matrix and the model, as are the anomalies (Isolation Forest)
+    and hierarchy (two-step) panels of the models that have them. Panels left out
+    are None, so reports stored before they existed still load.
 
     Examples
     --------
@@ -66,6 +76,11 @@ class ClusterReport(BaseModel):
     heatmap: Heatmap
     profiles: list[FeatureProfile]
     importances: list[FeatureImportance] = []
+    scatter: ScatterData | None = None
+    anomalies: AnomaliesPanel | None = None
+    hierarchy: HierarchyPanel | None = None
+    detailed_metrics: DetailedMetrics | None = None
+    training_info: TrainingInfo | None = None
 
     def cluster(self, name: str) -> ClusterSummary:
         """Return the summary of cluster ``name`` or raise `NotFoundError`."""
@@ -78,6 +93,25 @@ class ClusterReport(BaseModel):
     def with_importances(self, importances: Sequence[FeatureImportance]) -> ClusterReport:
         """Return a copy holding the variables importance (computed from the matrix)."""
         return self.model_copy(update={"importances": list(importances)})
+
+    def with_panels(
+        self,
+        *,
+        scatter: ScatterData | None = None,
+        anomalies: AnomaliesPanel | None = None,
+        hierarchy: HierarchyPanel | None = None,
+        detailed_metrics: DetailedMetrics | None = None,
+        training_info: TrainingInfo | None = None,
+    ) -> ClusterReport:
+        """Return a copy holding the given panels (the ones not given are kept)."""
+        given = {
+            "scatter": scatter,
+            "anomalies": anomalies,
+            "hierarchy": hierarchy,
+            "detailed_metrics": detailed_metrics,
+            "training_info": training_info,
+        }
+        return self.model_copy(update={k: v for k, v in given.items() if v is not None})
 
 
 def build_report(

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from clusterlab.ml.report.anomalies import AnomaliesPanel, AnomalyRow
 from clusterlab.ml.report.formatting import format_number
 from clusterlab.ml.report.heatmap import SATURATED, Heatmap
+from clusterlab.ml.report.hierarchy import HierarchyNode, HierarchyPanel
 from clusterlab.ml.report.importance import FeatureImportance
 from clusterlab.ml.report.profiles import FeatureProfile
 
@@ -310,4 +312,216 @@ def scatter_figure(
             )
         )
     fig.update_layout(xaxis_title=x, yaxis_title=y, legend_title_text="Cluster")
+    return fig
+
+
+Z_SCORE_SATURATION = 3.0
+"""|z-score| at which an anomalies table cell reaches the darkest color."""
+_STRENGTH_COLORS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
+_REGULAR_COLOR = "#9e9e9e"
+
+
+def z_score_color(z: float | None) -> str:
+    """Cell color of a z-score: white near 0, blue below, red above (saturating at ±3).
+
+    Examples
+    --------
+    >>> z_score_color(None), z_score_color(0.0)
+    ('#ffffff', 'rgb(247, 247, 247)')
+    """
+    if z is None or math.isnan(z):
+        return "#ffffff"
+    from plotly.colors import sample_colorscale
+
+    position = 0.5 + max(-1.0, min(1.0, z / Z_SCORE_SATURATION)) / 2
+    return str(sample_colorscale("RdBu_r", [position])[0])
+
+
+def _cell(row: AnomalyRow, feature: str) -> str:
+    value = row.values.get(feature)
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else format_number(value)
+
+
+def anomalies_figure(panel: AnomaliesPanel) -> go.Figure:
+    """Table of the top anomalies then the regular rows, values colored by z-score.
+
+    Examples
+    --------
+    >>> from clusterlab.ml.report.inputs import FeatureInfo
+    >>> row = AnomalyRow(cluster="anomalies", score=0.71, strength=5, values={"x": 9.0},
+    ...                  z_scores={"x": 2.5})
+    >>> panel = AnomaliesPanel(features=[FeatureInfo.numeric("x")], n_rows=50,
+    ...     n_anomalies=1, top=10, strength_bounds=[0.71] * 4, moments=[],
+    ...     anomalies=[row], regular=[])
+    >>> fig = anomalies_figure(panel)
+    >>> fig.data[0].type, list(fig.data[0].header.values)
+    ('table', ['cluster', 'anomaly score', 'strength', 'x'])
+    """
+    import plotly.graph_objects as go
+
+    rows = [*panel.anomalies, *panel.regular]
+    names = [f.name for f in panel.features]
+    base_fill = [_STRENGTH_COLORS[r.strength - 1] if r.strength else "#f5f5f5" for r in rows]
+    values: list[list[str]] = [
+        [r.cluster for r in rows],
+        [f"{r.score:.4f}" for r in rows],
+        [str(r.strength) if r.strength else "" for r in rows],
+    ]
+    fills: list[list[str]] = [base_fill, base_fill, base_fill]
+    for name in names:
+        values.append([_cell(r, name) for r in rows])
+        fills.append([z_score_color(r.z_scores.get(name)) for r in rows])
+    trace = go.Table(
+        header={
+            "values": ["cluster", "anomaly score", "strength", *names],
+            "fill_color": "#e0e0e0",
+            "align": "left",
+        },
+        cells={"values": values, "fill_color": fills, "align": "left"},
+    )
+    fig = go.Figure(trace)
+    fig.update_layout(
+        height=max(250, 60 + 28 * len(rows)), margin={"l": 10, "r": 10, "t": 10, "b": 10}
+    )
+    return fig
+
+
+def anomaly_scores_figure(panel: AnomaliesPanel) -> go.Figure:
+    """Bars of the anomaly scores: the top anomalies colored by strength, then regular rows.
+
+    Examples
+    --------
+    >>> from clusterlab.ml.report.inputs import FeatureInfo
+    >>> rows = [AnomalyRow(cluster="anomalies", score=s, strength=k, values={}, z_scores={})
+    ...         for s, k in ((0.8, 5), (0.7, 3))]
+    >>> reg = [AnomalyRow(cluster="regular", score=0.4, values={}, z_scores={})]
+    >>> panel = AnomaliesPanel(features=[], n_rows=9, n_anomalies=2, top=2,
+    ...     strength_bounds=[0.7] * 4, moments=[], anomalies=rows, regular=reg)
+    >>> [(t.name, list(t.y)) for t in anomaly_scores_figure(panel).data]
+    [('anomalies', [0.8, 0.7]), ('regular', [0.4])]
+    """
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    groups = (("anomalies", panel.anomalies, "#"), ("regular", panel.regular, "regular #"))
+    for name, rows, prefix in groups:
+        if not rows:
+            continue
+        fig.add_trace(
+            go.Bar(
+                x=[f"{prefix}{i}" for i in range(1, len(rows) + 1)],
+                y=[r.score for r in rows],
+                name=name,
+                marker_color=[
+                    _STRENGTH_COLORS[r.strength - 1] if r.strength else _REGULAR_COLOR for r in rows
+                ],
+                customdata=[r.strength or "" for r in rows],
+                hovertemplate="%{x}: score %{y:.4f}, strength %{customdata}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        xaxis={"type": "category"},
+        yaxis={"title": {"text": "Anomaly score"}},
+        legend_title_text="Cluster",
+    )
+    return fig
+
+
+def _node_hover(node: HierarchyNode) -> str:
+    lines = [f"<b>{node.name}</b> · {node.size:,} rows" + (" (cluster)" if node.is_cluster else "")]
+    for feature, mean in node.averages.items():
+        if mean is None:
+            continue
+        diff = node.diff_to_parent.get(feature)
+        delta = (
+            "" if diff is None else f" ({'+' if diff >= 0 else ''}{format_number(diff)} vs parent)"
+        )
+        lines.append(f"{feature}: {format_number(mean)}{delta}")
+    return "<br>".join(lines)
+
+
+def _cluster_of_nodes(panel: HierarchyPanel) -> dict[int, int | None]:
+    """The current cluster above (or at) every node; None above the cut."""
+    owner: dict[int, int | None] = {}
+    for node in sorted(panel.nodes, key=lambda n: -n.id):
+        parent = owner.get(node.parent) if node.parent is not None else None
+        owner[node.id] = node.id if node.is_cluster else parent
+    return owner
+
+
+def dendrogram_figure(panel: HierarchyPanel, colors: Mapping[str, str] | None = None) -> go.Figure:
+    """Dendrogram of the two-step tree: links colored by cluster, one marker per node.
+
+    Links under a cluster take its color, links above the cut are grey; node markers
+    carry their id in ``customdata`` (to set a clicked node as a cluster) and hover
+    with the node size and feature averages against the parent.
+
+    Examples
+    --------
+    >>> node = lambda i, parent, children, cluster, x, h: HierarchyNode(id=i,
+    ...     name=f"node_{i}", parent=parent, children=children, height=h, size=1,
+    ...     is_cluster=cluster, x=x, averages={}, diff_to_parent={})
+    >>> leaves = [node(0, 2, [], False, 0, 0), node(1, 2, [], False, 1, 0)]
+    >>> panel = HierarchyPanel(features=[], n_preclusters=2, root=2, cluster_nodes=[2],
+    ...     nodes=[*leaves, node(2, None, [0, 1], True, 0.5, 3.0)])
+    >>> [(t.name, list(t.y)) for t in dendrogram_figure(panel).data]
+    [('node_2', [0.0, 3.0, 3.0, 0.0, None]), ('nodes', [0.0, 0.0, 3.0])]
+    """
+    import plotly.graph_objects as go
+
+    names = [panel.node(n).name for n in panel.cluster_nodes]
+    palette = dict(colors) if colors is not None else cluster_colors(names)
+    owner = _cluster_of_nodes(panel)
+    segments: dict[int | None, tuple[list[float | None], list[float | None]]] = {}
+    for node in panel.nodes:
+        if node.is_leaf:
+            continue
+        # The link from each child up to this node's height, then across between them.
+        xs, ys = segments.setdefault(owner[node.id], ([], []))
+        a, b = (panel.node(c) for c in node.children)
+        xs += [a.x, a.x, b.x, b.x, None]
+        ys += [a.height, node.height, node.height, b.height, None]
+    fig = go.Figure()
+    for cluster in [*panel.cluster_nodes, None]:
+        if cluster not in segments:
+            continue
+        name = panel.node(cluster).name if cluster is not None else "above the clusters"
+        xs, ys = segments[cluster]
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name=name,
+                hoverinfo="skip",
+                line={"color": palette.get(name, "#9e9e9e") if cluster is not None else "#9e9e9e"},
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[n.x for n in panel.nodes],
+            y=[n.height for n in panel.nodes],
+            mode="markers",
+            name="nodes",
+            customdata=[n.id for n in panel.nodes],
+            text=[_node_hover(n) for n in panel.nodes],
+            hovertemplate="%{text}<extra></extra>",
+            marker={
+                "size": [12 if n.is_cluster else 6 for n in panel.nodes],
+                "color": [
+                    palette.get(n.name, "#555555") if n.is_cluster else "#555555"
+                    for n in panel.nodes
+                ],
+                "line": {"width": 1, "color": "#ffffff"},
+            },
+            showlegend=False,
+        )
+    )
+    fig.update_layout(
+        xaxis={"showticklabels": False, "title": {"text": "Pre-clusters"}},
+        yaxis={"title": {"text": "Merge distance (Ward)"}},
+        legend_title_text="Cluster",
+    )
     return fig
