@@ -24,8 +24,13 @@ from clusterlab.core.mltask import AlgorithmType, FeatureRole, TaskDesign
 from clusterlab.ml.artifacts import load_model, save_model
 from clusterlab.ml.guess import guess_design
 from clusterlab.ml.report import ClusterReport, build_report
+from clusterlab.ml.report.anomalies import build_anomalies
+from clusterlab.ml.report.hierarchy import session_hierarchy
+from clusterlab.ml.report.panels import build_detailed_metrics, build_training_info
+from clusterlab.ml.report.scatter import fit_projection, session_scatter
 from clusterlab.ml.training import SessionResult, TrainedModel, train_session
 from clusterlab.services.jobs import run_job
+from clusterlab.services.model_report import ModelReport
 from clusterlab.services.training_sample import load_sample, prune_samples
 from clusterlab.storage.definitions import read_model, write_model
 from clusterlab.storage.runtime import Job
@@ -38,6 +43,7 @@ TASK_FILE = "task.json"
 SESSION_FILE = "session.json"
 REPORT_FILE = "report.json"
 CLUSTERS_FILE = "clusters.json"
+PROJECTION_ROWS = 50_000
 
 
 class ClusteringTask:
@@ -283,40 +289,6 @@ class Model:
         return ModelReport(report, self._names())
 
 
-class ModelReport:
-    """Report panels with the analyst's cluster names applied."""
-
-    def __init__(self, report: ClusterReport, names: dict[str, str]) -> None:
-        self.data = report
-        self.names = names
-
-    def observations(self) -> pd.DataFrame:
-        """Top observations per cluster: ``cluster``, ``size``, ``share``, ``sentence``."""
-        sizes = {c.name: c for c in self.data.clusters}
-        rows = [
-            {
-                "cluster": self.names.get(group.cluster, group.cluster),
-                "size": sizes[group.cluster].size,
-                "share": sizes[group.cluster].share,
-                "sentence": obs.text,
-            }
-            for group in self.data.observations.clusters
-            for obs in group.observations
-        ]
-        return pd.DataFrame(rows, columns=["cluster", "size", "share", "sentence"])
-
-    def heatmap_table(self) -> pd.DataFrame:
-        """The heatmap as a table with the reference export columns."""
-        table = self.data.heatmap.to_table()
-        table["cluster_label"] = table["cluster_label"].map(lambda c: self.names.get(c, c))
-        return table
-
-    def heatmap_figure(self) -> Any:
-        from clusterlab.ml.report.figures import heatmap_figure
-
-        return heatmap_figure(self.data.heatmap)
-
-
 def create_task(project: Project, dataset: str, preset: str = "kmeans") -> ClusteringTask:
     """Guess a design from the dataset's statistics and store the new task."""
     ds = project.dataset(dataset)
@@ -366,8 +338,10 @@ def run_training(
     number = 1 + max((int(p.name) for p in root.iterdir() if p.name.isdigit()), default=0)
     staging = root / f".staging-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     try:
+        projection = session_projection(result)
         summaries = [
-            store_model(result, m, staging / f"m{i}", log) for i, m in enumerate(result.models)
+            store_model(result, m, staging / f"m{i}", log, projection)
+            for i, m in enumerate(result.models)
         ]
         summary = SessionSummary(
             number=number,
@@ -388,8 +362,57 @@ def run_training(
     return number
 
 
+def session_projection(result: SessionResult) -> Any:
+    """The 2-D projection of the scatter plot, fitted once per session.
+
+    Fitted on at most `PROJECTION_ROWS` evenly spaced rows: two components of a
+    large matrix are found as well from a sample, at a fraction of the cost.
+    """
+    step = max(1, len(result.matrix) // PROJECTION_ROWS)
+    return fit_projection(result.matrix[::step])
+
+
+def _panels(result: SessionResult, model: TrainedModel, projection: Any) -> dict[str, Any]:
+    assert model.metrics is not None
+    params = model.params
+    panels: dict[str, Any] = {
+        "scatter": session_scatter(result, model, projection=projection),
+        "detailed_metrics": build_detailed_metrics(
+            model.metrics.as_dict(), model.metrics.cluster_sizes
+        ),
+        "training_info": build_training_info(
+            params.label,
+            params.params,
+            timings={**result.timings, **model.timings},
+            outliers=result.design.outliers.model_dump(mode="json"),
+            pca={
+                "enabled": params.pca,
+                "variance": result.design.reduction.variance,
+                "factors": len(result.factor_names) if params.pca else 0,
+            },
+            diagnostics=[*result.diagnostics, *model.diagnostics],
+            features=result.design.features,
+            n_rows=len(result.frame),
+        ),
+    }
+    if model.hierarchy is not None:
+        panels["hierarchy"] = session_hierarchy(result, model)
+    if model.anomaly_scores is not None:
+        scored = result.scored_frame(model).assign(anomaly_score=model.anomaly_scores)
+        panels["anomalies"] = build_anomalies(
+            ibis.memtable(scored),
+            result.report_features(),
+            top=int(params.params.get("anomalies_to_display", 100) or 100),
+        )
+    return panels
+
+
 def store_model(
-    result: SessionResult, model: TrainedModel, folder: Path, log: Callable[[str], None]
+    result: SessionResult,
+    model: TrainedModel,
+    folder: Path,
+    log: Callable[[str], None],
+    projection: Any = None,
 ) -> ModelSummary:
     """Write a trained model's artifact, report and cluster metadata into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -408,12 +431,14 @@ def store_model(
         log(f"{model.params.label}: failed: {model.error}")
         return summary
     save_model(model, folder)
+    scored = ibis.memtable(result.scored_frame(model))
     report = build_report(
-        ibis.memtable(result.scored_frame(model)),
+        scored,
         result.report_features(),
         cluster_order=model.cluster_names,
         importances=result.importances(model),
     )
+    report = report.with_panels(**_panels(result, model, projection))
     (folder / REPORT_FILE).write_text(report.model_dump_json(), encoding="utf-8")
     clusters = [
         ClusterMeta(id=c.name, name=c.name, color=c.color, suggested_name=c.suggested_name)

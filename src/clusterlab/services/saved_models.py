@@ -28,7 +28,7 @@ from clusterlab.ml.report import ClusterReport
 from clusterlab.storage.definitions import read_model, write_model
 
 if TYPE_CHECKING:
-    from clusterlab.services.lab import ModelReport
+    from clusterlab.services.model_report import ModelReport
     from clusterlab.services.project import Project
     from clusterlab.storage.runtime import Job
 
@@ -74,7 +74,7 @@ class SavedModelVersion:
     @property
     def report(self) -> ModelReport:
         """The version's model report, with its cluster names."""
-        from clusterlab.services.lab import ModelReport
+        from clusterlab.services.model_report import ModelReport
 
         data = ClusterReport.model_validate_json((self.folder / REPORT_FILE).read_text())
         return ModelReport(data, self.names())

@@ -153,3 +153,30 @@ def test_suggested_names_come_from_top_observations(blobs: cl.Project) -> None:
     assert set(names) == set(suggested.values())
     frame = blobs.dataset("points").to_pandas()
     assert set(model.predict(frame)) == set(names)
+
+
+def test_report_has_every_panel_with_names_applied(blobs: cl.Project) -> None:
+    task = blobs.create_clustering_task("points")
+    task.reject_feature("country")
+    task.set_algorithm("kmeans", k=[3])
+    task.set_algorithm("two_step", k=3, pre_k=20)
+    session = task.train()
+    kmeans, two_step = session.models
+    kmeans.rename_cluster("cluster_0", "Bottom left")
+    report = kmeans.report
+    points = report.scatter_points()
+    assert len(points) == 300  # fewer rows than the 1,000-point cap: all of them
+    assert "Bottom left" in set(points["cluster"])
+    assert points.groupby("cluster").size().tolist() == [100, 100, 100]
+    assert {t.name for t in report.scatter_figure().data} == set(points["cluster"])
+    metrics = {m.name: m.value for m in report.data.detailed_metrics.metrics}
+    assert metrics["silhouette"] == pytest.approx(kmeans.metrics["silhouette"])
+    assert report.data.training_info.n_rows == 300
+    assert report.importance_table()["importance"].sum() == pytest.approx(100, abs=0.5)
+    with pytest.raises(cl.ClusterLabError, match="two-step"):
+        report.hierarchy_figure()
+    tree = two_step.report.data.hierarchy
+    assert tree is not None
+    assert sorted(n.name for n in tree.nodes if n.is_cluster) == sorted(
+        c.id for c in two_step.clusters
+    )
