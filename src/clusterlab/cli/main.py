@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from clusterlab.cli import dataset, flow, lab, project
+from clusterlab.cli import dataset, flow, lab, project, serve
 from clusterlab.cli.context import state
 from clusterlab.cli.output import errors
 from clusterlab.core.errors import ClusterLabError
@@ -26,6 +26,7 @@ app.add_typer(flow.job_app, name="job")
 app.add_typer(lab.app, name="lab")
 app.command("build")(flow.build)
 app.command("jobs")(flow.jobs)
+app.command("serve")(serve.serve)
 
 
 @app.callback()
@@ -45,11 +46,17 @@ def _root(
 @app.command()
 def demo(
     key: Annotated[str, typer.Option(help="Project KEY of the tutorial.")] = "CLUSTERING",
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Stop after the tutorial; do not serve the UI.")
+    ] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the UI.")] = 8000,
 ) -> None:
-    """Run the tutorial headless: the web-logs starter project, built end to end."""
+    """Run the tutorial: starter project, build, Lab, deploy, apply, join, split; then the UI."""
     from clusterlab.cli.demo import run_demo
 
     run_demo(key)
+    if not no_serve:
+        serve.serve(port=port)
 
 
 def main(argv: list[str] | None = None) -> int:

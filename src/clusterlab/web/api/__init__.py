@@ -1,0 +1,11 @@
+"""The JSON API under ``/api``, one router per noun, documented at ``/api/docs``."""
+
+from fastapi import APIRouter
+
+from clusterlab.web.api import datasets, flow, jobs, lab, models, projects
+
+router = APIRouter(prefix="/api")
+for _module in (projects, datasets, flow, jobs, lab, models):
+    router.include_router(_module.router)
+
+__all__ = ["router"]

@@ -1,0 +1,11 @@
+"""The HTML pages, one router per noun; they read the same services as the API."""
+
+from fastapi import APIRouter
+
+from clusterlab.web.pages import datasets, flow, home, jobs, lab, models, recipes
+
+router = APIRouter(include_in_schema=False)
+for _module in (home, flow, datasets, recipes, lab, models, jobs):
+    router.include_router(_module.router)
+
+__all__ = ["router"]
