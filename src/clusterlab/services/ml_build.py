@@ -29,8 +29,18 @@ if TYPE_CHECKING:
 Log = Callable[[str], None]
 
 
-def run_ml_recipe(project: Project, recipe: RecipeSpec, *, force: bool, log: Log) -> bool:
-    """Run ``recipe`` unless it is up to date; returns whether it ran."""
+def run_ml_recipe(
+    project: Project,
+    recipe: RecipeSpec,
+    *,
+    force: bool,
+    log: Log,
+    progress: Callable[[float, str], None] | None = None,
+) -> bool:
+    """Run ``recipe`` unless it is up to date; returns whether it ran.
+
+    ``progress`` gets the share of the apply recipe's rows scored so far.
+    """
     data = input_data(project, recipe.inputs[0], recipe.name)
     parts = {"data": project.dataset(recipe.inputs[0]).fingerprint()}
     if recipe.type == "train":
@@ -53,7 +63,12 @@ def run_ml_recipe(project: Project, recipe: RecipeSpec, *, force: bool, log: Log
         project.workspace.definitions.write_dataset(project.key, DatasetSpec(name=output))
     with project.dataset(output).versions.new_version() as folder:
         if recipe.type == "apply":
-            result = run_apply_recipe(project, recipe, data, folder, log)
+
+            def scored(done: int, total: int) -> None:
+                if progress:
+                    progress(done / max(total, 1), f"{recipe.name}: {done:,} / {total:,} rows")
+
+            result = run_apply_recipe(project, recipe, data, folder, log, scored)
         else:
             result = run_cluster_recipe(project, recipe, data, folder, log)
         (folder / SIGNATURE_FILE).write_text(json.dumps({"signature": sig, "recipe": recipe.name}))

@@ -16,9 +16,7 @@ def blobs(names: list[str], seed: int, per: int = 150) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     parts = [rng.normal(CENTERS[n], 0.5, (per, 2)) for n in names]
     points = np.vstack(parts)
-    return pd.DataFrame(
-        {"x": points[:, 0], "y": points[:, 1], "truth": np.repeat(names, per)}
-    )
+    return pd.DataFrame({"x": points[:, 0], "y": points[:, 1], "truth": np.repeat(names, per)})
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +43,8 @@ def test_apply_writes_cluster_names_equal_to_predict(deployed: cl.Project) -> No
     saved = deployed.saved_model("Web segments")
     assert saved.id == "segments"
     assert [v.id for v in saved.versions] == ["v1"]
-    assert saved.active.id == "v1" and saved.active.info.source == "deploy"
+    assert saved.active.id == "v1"
+    assert saved.active.info.source == "deploy"
     scored = deployed.dataset("points_scored").to_pandas()
     assert scored.columns.tolist()[:3] == ["x", "y", "truth"]
     assert {"cluster_labels", "cluster_id", "cluster_distance"} <= set(scored.columns)
@@ -69,7 +68,8 @@ def test_retrain_on_changed_data_keeps_names_and_reports_a_death(
     saved = deployed.saved_model("segments")
     deployed.create_dataset("points", blobs(["near", "far"], seed=2), overwrite=True)
     version = saved.retrain()
-    assert version.id == "v2" and saved.active.id == "v2"
+    assert version.id == "v2"
+    assert saved.active.id == "v2"
     names = {c.name for c in version.clusters}
     assert {"Segment near", "Segment far"} <= names
     assert "Segment side" not in names
@@ -96,5 +96,5 @@ def test_rollback_and_tampered_artifact(deployed: cl.Project) -> None:
     data = bytearray(artifact.read_bytes())
     data[len(data) // 2] ^= 0xFF
     artifact.write_bytes(bytes(data))
-    with pytest.raises(ClusterLabError, match="sha256|changed|tamper"):
+    with pytest.raises(ClusterLabError, match=r"sha256|changed|tamper"):
         saved.version("v2").load()
