@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from clusterlab.ml.report.hierarchy import session_hierarchy
 from clusterlab.ml.report.panels import build_detailed_metrics, build_training_info
 from clusterlab.ml.report.scatter import fit_projection, session_scatter
 from clusterlab.ml.training import SessionResult, TrainedModel, train_session
-from clusterlab.services.jobs import run_job
+from clusterlab.services.jobs import run_job, start_job
 from clusterlab.services.model_report import ModelReport
 from clusterlab.services.training_sample import load_sample, prune_samples
 from clusterlab.storage.definitions import read_model, write_model
@@ -83,6 +84,16 @@ class ClusteringTask:
         )
         return self._save(self.design.model_copy(update={"features": features}))
 
+    def update_design(self, design: TaskDesign) -> ClusteringTask:
+        """Replace the whole design (the UI's design tabs save it at once)."""
+        known = {f.name for f in self.design.features}
+        if missing := [f.name for f in design.features if f.name not in known]:
+            raise InvalidInputError(
+                f"The design names column(s) {', '.join(map(repr, missing))}, which dataset "
+                f"{self.spec.dataset!r} does not have."
+            )
+        return self._save(design)
+
     def reject_feature(self, column: str) -> ClusteringTask:
         """Do not use ``column`` to fit the models."""
         return self._set_role(column, FeatureRole.REJECT)
@@ -121,16 +132,24 @@ class ClusteringTask:
         )
         return self._save(self.design.model_copy(update={"algorithms": algorithms}))
 
-    def train(self, on_update: Callable[[Job], None] | None = None) -> Session:
-        """Train one model per grid entry as a job; blocks and returns the session."""
+    def _check_trainable(self) -> None:
         if not self.design.grid():
             raise InvalidInputError("No algorithm is enabled: enable one with set_algorithm().")
         if not self.design.input_names:
             raise InvalidInputError(
                 "Every column is rejected: use at least one as input with use_feature(column)."
             )
+
+    def train(self, on_update: Callable[[Job], None] | None = None) -> Session:
+        """Train one model per grid entry as a job; blocks and returns the session."""
+        self._check_trainable()
         run_job(self.project.workspace, "train", self.project.key, {"task": self.id}, on_update)
         return self.sessions()[-1]
+
+    def start_training(self) -> Job:
+        """Start training as a job and return at once (the UI polls the job)."""
+        self._check_trainable()
+        return start_job(self.project.workspace, "train", self.project.key, {"task": self.id})
 
     def sessions(self) -> list[Session]:
         """The task's training sessions, oldest first."""
@@ -238,6 +257,39 @@ class Model:
                 }
             )
             if c.name == old
+            else c
+            for c in clusters
+        ]
+        _write_json(self.folder / CLUSTERS_FILE, [c.model_dump() for c in updated])
+        return self
+
+    def update_cluster(
+        self,
+        cluster_id: str,
+        *,
+        name: str | None = None,
+        color: str | None = None,
+        description: str | None = None,
+    ) -> Model:
+        """Change a cluster's name, color or description, found by its id (``cluster_0``)."""
+        current = {c.id: c for c in self.clusters}
+        if cluster_id not in current:
+            raise NotFoundError(
+                f"No cluster {cluster_id!r} in this model (ids: {', '.join(current)})."
+            )
+        if name is not None:
+            self.rename_cluster(current[cluster_id].name, name)
+        clusters = self.clusters
+        if color is not None and not re.fullmatch(r"#[0-9A-Fa-f]{6}", color):
+            raise InvalidInputError(f"Color {color!r} is not a #RRGGBB color, e.g. #636EFA.")
+        updated = [
+            c.model_copy(
+                update={
+                    "color": c.color if color is None else color,
+                    "description": c.description if description is None else description,
+                }
+            )
+            if c.id == cluster_id
             else c
             for c in clusters
         ]

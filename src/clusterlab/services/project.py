@@ -32,7 +32,7 @@ from clusterlab.engines.local.store import write_version
 from clusterlab.flow.dag import FlowGraph
 from clusterlab.services.build import check_recipe
 from clusterlab.services.dataset import Dataset, missing
-from clusterlab.services.jobs import run_job
+from clusterlab.services.jobs import run_job, start_job
 from clusterlab.services.progress import ProgressCallback, with_query_progress
 from clusterlab.storage.atomic import remove_tree_atomic
 from clusterlab.storage.runtime import Job
@@ -244,6 +244,15 @@ class Project:
             "engine": engine,
         }
         return run_job(self.workspace, "build", self.key, payload, on_update)
+
+    def start_build(
+        self, datasets: list[str] | None = None, *, force: bool = False, upstream: bool = True
+    ) -> Job:
+        """Start a build of ``datasets`` (all when None) as a job and return at once."""
+        for name in datasets or []:
+            self.flow_item(name)
+        payload = {"datasets": datasets, "force": force, "upstream": upstream, "engine": "local"}
+        return start_job(self.workspace, "build", self.key, payload)
 
     def build_all(
         self,
