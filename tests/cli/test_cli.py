@@ -169,3 +169,16 @@ def test_lab_commands(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "--algorithm" in capsys.readouterr().err
     assert main(["lab", "design", "P", task, "--algorithm", "kmeans", "--params", "{oops"]) == 2
     assert "not valid JSON" in capsys.readouterr().err
+    # Deploy the k = 3 model, apply it, then read the saved model's versions.
+    assert main(["lab", "deploy", "P", task, "m1", "segments", "--name", "Segments"]) == 0
+    assert run_json(capsys, "model", "list", "P") == [
+        {"id": "segments", "name": "Segments", "active": "v1", "versions": 1}
+    ]
+    assert main(["model", "apply", "P", "pts", "segments", "pts_scored"]) == 0
+    assert main(["dataset", "export", "P", "pts_scored", str(tmp_path / "scored.csv")]) == 0
+    scored = pd.read_csv(tmp_path / "scored.csv")
+    assert scored["cluster_labels"].value_counts().to_dict()["Left"] == 60
+    versions = run_json(capsys, "model", "versions", "P", "segments")
+    assert [(v["id"], v["source"], v["active"]) for v in versions] == [("v1", "deploy", True)]
+    assert main(["model", "rollback", "P", "segments"]) == 2
+    assert "no earlier version" in capsys.readouterr().err

@@ -183,3 +183,25 @@ def rename(
     """Rename a cluster of a model."""
     _model(project, task_id, model_id, session).rename_cluster(old, new)
     console.print(f"Renamed {old!r} to {new!r}")
+
+
+@app.command("deploy")
+def deploy(
+    project: str,
+    task_id: str,
+    model_id: str,
+    saved_model: Annotated[str, typer.Argument(help="Id of the saved model in the Flow.")],
+    name: Annotated[str | None, typer.Option(help="Display name of a new saved model.")] = None,
+    update: Annotated[
+        bool, typer.Option("--update", help="Add as the active version of an existing one.")
+    ] = False,
+    session: Annotated[int | None, typer.Option(help="Session number (default: latest).")] = None,
+) -> None:
+    """Deploy a model to the Flow as a saved model with its train recipe."""
+    saved = _model(project, task_id, model_id, session).deploy(
+        saved_model, name=name, update=update
+    )
+    console.print(
+        f"Deployed to saved model [bold]{saved.id}[/] (active version {saved.active.id}); "
+        f"train recipe {saved.train_recipe}"
+    )

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from clusterlab.cli import dataset, flow, lab, project, serve
+from clusterlab.cli import dataset, flow, lab, models, project, serve
 from clusterlab.cli.context import state
 from clusterlab.cli.output import errors
 from clusterlab.core.errors import ClusterLabError
@@ -24,6 +24,7 @@ app.add_typer(project.app, name="project")
 app.add_typer(dataset.app, name="dataset")
 app.add_typer(flow.job_app, name="job")
 app.add_typer(lab.app, name="lab")
+app.add_typer(models.app, name="model")
 app.command("build")(flow.build)
 app.command("jobs")(flow.jobs)
 app.command("serve")(serve.serve)
