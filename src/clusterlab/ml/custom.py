@@ -94,6 +94,23 @@ def _namespace() -> dict[str, Any]:
     return {"__builtins__": safe, "__name__": "clusterlab_custom_model"}
 
 
+_FILENAME = "<custom model>"
+
+
+def _where(exc: BaseException) -> str:
+    """The line of the custom code where ``exc`` was raised, as " on line N", if known."""
+    if isinstance(exc, SyntaxError) and exc.filename == _FILENAME and exc.lineno:
+        return f" on line {exc.lineno}"
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        # The innermost frame of the user's code, not of the library it called.
+        if tb.tb_frame.f_code.co_filename == _FILENAME:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return "" if line is None else f" on line {line}"
+
+
 def build_custom_clusterer(code: str, *, allowed: bool) -> Any:
     """Run ``code`` and return the unfitted clusterer it assigns to ``clf``.
 
@@ -110,7 +127,15 @@ def build_custom_clusterer(code: str, *, allowed: bool) -> Any:
     UnsupportedError
         When custom code is not allowed.
     InvalidInputError
-        When the code fails or defines no usable ``clf``.
+        When the code fails (the message gives the line), or defines no ``clf``, or
+        assigns a class rather than an instance, or an object without ``fit``.
+
+    Examples
+    --------
+    >>> build_custom_clusterer("x = 1\\nclf = 1 / 0", allowed=True)
+    Traceback (most recent call last):
+    ...
+    clusterlab.core.errors.InvalidInputError: The custom model code failed on line 2: ...
     """
     if not allowed:
         raise UnsupportedError(
@@ -120,17 +145,23 @@ def build_custom_clusterer(code: str, *, allowed: bool) -> Any:
         )
     namespace = _namespace()
     try:
-        exec(compile(code, "<custom model>", "exec"), namespace)
+        exec(compile(code, _FILENAME, "exec"), namespace)
     except Exception as exc:  # any error in user code is reported, not raised as is
         raise InvalidInputError(
-            f"The custom model code failed: {type(exc).__name__}: {exc}. Fix the code; it "
-            "must define clf, e.g. clf = KMeans(n_clusters=4)."
+            f"The custom model code failed{_where(exc)}: {type(exc).__name__}: {exc}. Fix "
+            "the code; it must define clf, e.g. clf = KMeans(n_clusters=4)."
         ) from exc
     clf = namespace.get("clf")
     if clf is None:
         raise InvalidInputError(
             "The custom model code does not define clf; assign the clusterer to clf, e.g. "
             "clf = KMeans(n_clusters=4)."
+        )
+    if isinstance(clf, type):
+        # fit exists on the class too, and would fail later with a confusing "self" error.
+        raise InvalidInputError(
+            f"clf is the class {clf.__name__}, not a clusterer: create one, e.g. "
+            f"clf = {clf.__name__}(n_clusters=4)."
         )
     if not callable(getattr(clf, "fit", None)):
         raise InvalidInputError(

@@ -1,9 +1,11 @@
 """ML diagnostics: warnings about a training session or one model, as DSS shows them.
 
-Session checks: too few rows, an input feature with too many missing values, an
-outliers min size above 10% of the rows. Model checks: one cluster holding more than
-90% of the rows, a cluster with less than 1% of them. Each warning says what was found
-and what to try.
+Session checks: too few rows, an outliers min size above 10% of the rows, and per
+input feature: too many missing values, infinite or unparseable numbers (treated as
+missing), a single value (it cannot separate clusters), and more distinct levels than
+the dummy-encoding cap keeps. Model checks: one cluster holding more than 90% of the
+rows, a cluster with less than 1% of them. Each warning names the column or setting,
+says what was found and what to try.
 
 Examples
 --------
@@ -14,11 +16,22 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from clusterlab.core.mltask import FeatureHandling, OutliersSpec
+from clusterlab.core.errors import InvalidInputError
+from clusterlab.core.mltask import (
+    CategoricalHandling,
+    FeatureHandling,
+    FeatureType,
+    ModelParams,
+    OutliersSpec,
+)
+from clusterlab.ml.guess import MAX_CATEGORIES
+from clusterlab.ml.preprocess import OTHER_DUMMY, capped_levels
 
 MIN_ROWS = 1000
 """Fewer training rows than this gives unstable clusters."""
@@ -51,14 +64,29 @@ def session_diagnostics(
 ) -> list[Diagnostic]:
     """Warnings about the data a session trains on.
 
+    Parameters
+    ----------
+    n_rows : int
+        Rows the session trains on (after sampling).
+    prepared : DataFrame
+        The input feature columns of those rows, as stored (before casting, so that
+        infinities and unparseable numbers can still be told from missing values).
+    features : sequence of FeatureHandling
+        The design's features; only inputs are checked.
+    outliers : OutliersSpec
+        The outliers detection settings.
+
     Examples
     --------
     >>> import pandas as pd
     >>> from clusterlab.core.mltask import FeatureHandling, OutliersSpec
-    >>> frame = pd.DataFrame({"x": [1.0, None, None]})
-    >>> [d.code for d in session_diagnostics(3, frame, [FeatureHandling(name="x")],
-    ...                                      OutliersSpec(method="drop"))]
-    ['too_few_rows', 'feature_missing', 'outliers_min_size']
+    >>> frame = pd.DataFrame({"x": [1.0, None, None], "y": [1.0, float("inf"), 3.0]})
+    >>> found = session_diagnostics(3, frame, [FeatureHandling(name="x"),
+    ...                             FeatureHandling(name="y")], OutliersSpec(method="drop"))
+    >>> [d.code for d in found]
+    ['too_few_rows', 'feature_missing', 'feature_constant', 'feature_infinite', 'outliers_min_size']
+    >>> found[3].message
+    "Feature 'y' has 1 infinite value (+inf or -inf) in 3 rows; ..."
     """
     found: list[Diagnostic] = []
     if n_rows < MIN_ROWS:
@@ -72,15 +100,7 @@ def session_diagnostics(
     for feature in features:
         if not feature.is_input or feature.name not in prepared.columns or not len(prepared):
             continue
-        share = float(prepared[feature.name].isna().mean())
-        if share > MAX_MISSING_SHARE:
-            found.append(
-                Diagnostic(
-                    code="feature_missing",
-                    message=f"Feature {feature.name!r} is missing in {share:.0%} of the rows; "
-                    "its imputed values may drive the clusters. Consider rejecting it.",
-                )
-            )
+        found += feature_diagnostics(feature, prepared[feature.name])
     if outliers.method != "none" and outliers.min_size > MAX_OUTLIER_MIN_SIZE_SHARE * n_rows:
         found.append(
             Diagnostic(
@@ -90,6 +110,108 @@ def session_diagnostics(
             )
         )
     return found
+
+
+def feature_diagnostics(feature: FeatureHandling, values: pd.Series[Any]) -> list[Diagnostic]:
+    """Warnings about one input feature's values (as stored, before casting).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clusterlab.core.mltask import FeatureHandling
+    >>> [d.code for d in feature_diagnostics(FeatureHandling(name="n"),
+    ...                                      pd.Series(["1", "2", "n/a", "4"]))]
+    ['feature_unparsed']
+    """
+    found: list[Diagnostic] = []
+    name, rows = feature.name, len(values)
+    missing = values.isna().to_numpy()
+    share = float(missing.mean()) if rows else 0.0
+    if share > MAX_MISSING_SHARE:
+        found.append(
+            Diagnostic(
+                code="feature_missing",
+                message=f"Feature {name!r} is missing in {share:.0%} of the rows; "
+                "its imputed values may drive the clusters. Consider rejecting it.",
+            )
+        )
+    if feature.type is FeatureType.NUMERIC:
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        found += _unusable_numbers(feature, numbers, missing)
+        distinct = pd.unique(numbers[np.isfinite(numbers)]).size
+    elif feature.type is FeatureType.CATEGORICAL:
+        # Missing values become a level of their own unless imputed or dropped.
+        counts_missing = feature.categorical.missing in ("own_level", "constant")
+        distinct = values.astype(object).nunique(dropna=not counts_missing)
+        found += _capped(name, values, feature.categorical)
+    else:
+        return found
+    if distinct <= 1 and not missing.all():
+        found.append(
+            Diagnostic(
+                code="feature_constant",
+                message=f"Feature {name!r} has a single value over the {rows} rows: it "
+                "cannot tell clusters apart. Reject it (the design guess rejects constant "
+                "columns).",
+            )
+        )
+    return found
+
+
+def _unusable_numbers(
+    feature: FeatureHandling, numbers: np.ndarray[Any, Any], missing: np.ndarray[Any, Any]
+) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    handling = (
+        "the rows holding them are dropped"
+        if feature.numeric.missing == "drop"
+        else f"they are imputed like missing values ({feature.numeric.missing})"
+    )
+    rows = len(numbers)
+    infinite = int(np.isinf(numbers).sum())
+    if infinite:
+        found.append(
+            Diagnostic(
+                code="feature_infinite",
+                message=f"Feature {feature.name!r} has {infinite:,} infinite "
+                f"value{'s' if infinite > 1 else ''} (+inf or -inf) in {rows:,} rows; "
+                f"{handling}. Fix them upstream (often a division by zero) if they mean "
+                "something.",
+            )
+        )
+    unparsed = int((np.isnan(numbers) & ~missing).sum())
+    if unparsed:
+        found.append(
+            Diagnostic(
+                code="feature_unparsed",
+                message=f"Feature {feature.name!r} has {unparsed:,} value"
+                f"{'s' if unparsed > 1 else ''} that are not numbers in {rows:,} rows; "
+                f"{handling}. Clean the column, or make the feature categorical.",
+            )
+        )
+    return found
+
+
+def _capped(name: str, values: pd.Series[Any], handling: CategoricalHandling) -> list[Diagnostic]:
+    # Levels are counted as the encoder sees them: strings, missing filled per the handling.
+    text = values.map(str, na_action="ignore")
+    kept, distinct = capped_levels(text, handling)
+    if distinct <= MAX_CATEGORIES or len(kept) >= distinct:
+        return []
+    cap = {
+        "max_categories": f"max categories = {handling.max_categories}",
+        "cumulative_proportion": f"cumulative proportion = {handling.cumulative_proportion:g}",
+        "min_samples": f"min samples per level = {handling.min_samples}",
+    }[handling.cap]
+    return [
+        Diagnostic(
+            code="categories_capped",
+            message=f"Feature {name!r} has {distinct:,} distinct levels: its dummy encoding "
+            f"keeps {len(kept):,} of them (cap: {cap}) and gathers the other "
+            f"{distinct - len(kept):,} in {name}={OTHER_DUMMY}. Raise the cap if the rare "
+            "levels matter, or reject the column.",
+        )
+    ]
 
 
 def model_diagnostics(cluster_sizes: Mapping[str, int]) -> list[Diagnostic]:
@@ -124,3 +246,33 @@ def model_diagnostics(cluster_sizes: Mapping[str, int]) -> list[Diagnostic]:
                 )
             )
     return found
+
+
+def check_model_rows(params: ModelParams, n_rows: int) -> None:
+    """Refuse a model that asks for as many clusters as there are rows, or more.
+
+    Called per model, so that one k too large fails that model of the grid (with this
+    message as its error) while the others train.
+
+    Raises
+    ------
+    InvalidInputError
+        When ``params.k`` is at least ``n_rows``: every cluster needs rows of its own,
+        and the silhouette needs at least one cluster of two rows.
+
+    Examples
+    --------
+    >>> from clusterlab.core.mltask import ModelParams
+    >>> check_model_rows(ModelParams(algorithm="kmeans", params={"k": 5}), 300)
+    >>> check_model_rows(ModelParams(algorithm="kmeans", params={"k": 500}), 300)
+    Traceback (most recent call last):
+    ...
+    clusterlab.core.errors.InvalidInputError: K-means (k=500) asks for 500 clusters ...
+    """
+    k = params.k
+    if k is not None and k >= n_rows:
+        raise InvalidInputError(
+            f"{params.label} asks for {k:,} clusters but the session trains on {n_rows:,} "
+            f"rows: k must be below the number of rows, so at most {n_rows - 1:,} here. "
+            "Lower k in the algorithm's settings (its k list), or train on more rows."
+        )

@@ -51,8 +51,12 @@ Mask = np.ndarray[Any, np.dtype[np.bool_]]
 def prepare_frame(frame: pd.DataFrame, features: Sequence[FeatureHandling]) -> pd.DataFrame:
     """The input feature columns, cast for the transformer; missing values as NaN.
 
-    Numeric features become float64 (unparseable values and infinities missing);
-    categorical and text features become Python strings.
+    Numeric features become float64; categorical and text features become Python
+    strings. Values a numeric feature cannot use (text that is not a number, and
+    ``+inf`` / ``-inf``) become missing, so that the feature's missing-value handling
+    applies to them (imputed, or the row dropped) instead of failing the session: an
+    infinity is most often a division by zero upstream. The session's diagnostics warn
+    with the column and the count (`clusterlab.ml.diagnostics.session_diagnostics`).
 
     Examples
     --------
@@ -134,25 +138,49 @@ def _numeric_step(feature: FeatureHandling) -> Any:
 
 def _filled(values: pd.Series[Any], handling: CategoricalHandling) -> pd.Series[Any]:
     present = values.dropna()
-    if handling.missing == "own_level":
-        return values.fillna(MISSING_LEVEL)
     if handling.missing == "constant":
         return values.fillna(handling.constant)
     if handling.missing == "most_frequent" and len(present):
         return values.fillna(present.value_counts().index[0])
+    if handling.missing in ("own_level", "most_frequent"):
+        # An all-missing column has no most frequent level: missing is its own level.
+        return values.fillna(MISSING_LEVEL)
     return present
 
 
-def _encoder_cap(values: pd.Series[Any], handling: CategoricalHandling) -> dict[str, Any]:
+def capped_levels(values: pd.Series[Any], handling: CategoricalHandling) -> tuple[list[str], int]:
+    """The levels a categorical feature keeps as dummies, and how many distinct levels it has.
+
+    Levels are ranked by count (ties by name), missing values counted as the handling
+    fills them. The cap keeps at most ``max_categories`` levels, or the fewest covering
+    ``cumulative_proportion`` of the rows, or those seen in ``min_samples`` rows or more.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clusterlab.core.mltask import CategoricalHandling
+    >>> values = pd.Series(["a", "b", "a", "c", None])
+    >>> capped_levels(values, CategoricalHandling(max_categories=2))
+    (['a', '(missing)'], 4)
+    """
+    counts = _filled(values, handling).astype(str).value_counts()
+    # A stable order for equal counts, so that the same data always keeps the same levels.
+    ranked = sorted(
+        ((str(level), int(n)) for level, n in counts.items()), key=lambda item: (-item[1], item[0])
+    )
     if handling.cap == "min_samples":
-        return {"min_frequency": handling.min_samples}
-    if handling.cap == "max_categories":
-        # One more than the cap: the cap's levels plus the "other" dummy.
-        return {"max_categories": handling.max_categories + 1}
-    counts = _filled(values, handling).value_counts(normalize=True).to_numpy()
-    cumulative = np.cumsum(counts)
-    needed = int(np.searchsorted(cumulative, handling.cumulative_proportion - 1e-12)) + 1
-    return {"max_categories": max(1, min(needed, len(counts))) + 1}
+        kept = [level for level, n in ranked if n >= handling.min_samples]
+    elif handling.cap == "max_categories":
+        kept = [level for level, _ in ranked[: handling.max_categories]]
+    else:
+        shares = np.cumsum([n for _, n in ranked]) / max(1, int(counts.sum()))
+        needed = int(np.searchsorted(shares, handling.cumulative_proportion - 1e-12)) + 1
+        kept = [level for level, _ in ranked[: max(1, min(needed, len(ranked)))]]
+    return kept, len(ranked)
+
+
+_BEYOND_CAP = "\x00beyond the cap"
+"""A category no value has: marked infrequent, it gives the encoder its ``other`` dummy."""
 
 
 def _categorical_step(feature: FeatureHandling, values: pd.Series[Any]) -> Any:
@@ -163,15 +191,26 @@ def _categorical_step(feature: FeatureHandling, values: pd.Series[Any]) -> Any:
     handling = feature.categorical
     steps: list[tuple[str, Any]] = []
     fill = {"own_level": MISSING_LEVEL, "constant": handling.constant}.get(handling.missing)
-    if handling.missing == "most_frequent":
+    if handling.missing == "most_frequent" and values.notna().any():
         steps.append(("impute", SimpleImputer(strategy="most_frequent")))
-    elif fill is not None:
-        steps.append(("impute", SimpleImputer(strategy="constant", fill_value=fill)))
+    elif fill is not None or handling.missing == "most_frequent":
+        # No most frequent level in an all-missing column: missing becomes its own level.
+        # keep_empty_features: an all-missing column must keep its place in the matrix.
+        level = fill if fill is not None else MISSING_LEVEL
+        imputer = SimpleImputer(strategy="constant", fill_value=level, keep_empty_features=True)
+        steps.append(("impute", imputer))
+    kept, distinct = capped_levels(values, handling)
+    # The levels are found here rather than by the encoder's own caps: with tens of
+    # thousands of levels, the encoder would keep (and scan at every transform) all of them.
+    categories = sorted(kept)
+    if len(kept) < distinct:
+        categories.append(_BEYOND_CAP)
     encoder = OneHotEncoder(
+        categories=[np.array(categories, dtype=object)],
         handle_unknown="infrequent_if_exist",
+        min_frequency=1 if len(kept) < distinct else None,
         sparse_output=False,
         dtype=np.float64,
-        **_encoder_cap(values, handling),
     )
     steps.append(("encode", encoder))
     return Pipeline(steps)
@@ -208,7 +247,8 @@ def _feature_names(feature: FeatureHandling, fitted: Any) -> list[str]:
         n = fitted.named_steps["svd"].n_components
         return [f"{feature.name}:svd_{i}" for i in range(n)]
     encoder = fitted.named_steps["encode"]
-    infrequent = encoder.infrequent_categories_[0]
+    # Without a cap to apply the encoder has no infrequent categories attribute at all.
+    infrequent = getattr(encoder, "infrequent_categories_", [None])[0]
     rare = set() if infrequent is None else {str(v) for v in infrequent}
     levels = [str(v) for v in encoder.categories_[0] if str(v) not in rare]
     if infrequent is not None:
@@ -256,8 +296,20 @@ def fit_preprocessing(
     Raises
     ------
     InvalidInputError
-        When there is no input feature, or when dropping the rows with missing values
-        leaves no row.
+        When the session cannot learn anything, before any model is fitted: there is no
+        input feature; dropping the rows with missing values leaves no row; fewer than
+        2 rows are left; or every row is alike after preprocessing (every input feature
+        constant), so that there is nothing to tell apart.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clusterlab.core.mltask import FeatureHandling
+    >>> frame = pd.DataFrame({"x": [1.0, 1.0, 1.0]})
+    >>> fit_preprocessing(frame, [FeatureHandling(name="x")])
+    Traceback (most recent call last):
+    ...
+    clusterlab.core.errors.InvalidInputError: Every input feature ('x') has a single value ...
     """
     from sklearn.compose import ColumnTransformer
 
@@ -273,6 +325,12 @@ def fit_preprocessing(
         raise InvalidInputError(
             f"Every one of the {len(frame)} rows misses a value in a feature whose missing "
             f"values drop the row ({dropping}). Impute these features instead of dropping rows."
+        )
+    if kept.sum() < 2:
+        raise InvalidInputError(
+            f"Only {int(kept.sum())} row is left to train on (of {len(frame)} rows): "
+            "clustering needs at least 2 rows. Train on a dataset with more rows"
+            + (", or impute missing values instead of dropping rows." if len(frame) > 1 else ".")
         )
     rows = prepared[kept]
     steps: list[tuple[str, Any, Any]] = []
@@ -292,6 +350,14 @@ def fit_preprocessing(
         names += _feature_names(feature, transformer.named_transformers_[f"f{i}"])
     if len(names) != matrix.shape[1]:
         raise AssertionError(f"{len(names)} feature names for {matrix.shape[1]} columns")
+    if not np.ptp(matrix, axis=0).any():
+        listed = ", ".join(repr(f.name) for f in inputs)
+        raise InvalidInputError(
+            f"Every input feature ({listed}) has a single value over the {len(rows)} "
+            "training rows: the rows are all alike after preprocessing, so there is nothing "
+            "to cluster. Use a column whose values vary as input (use_feature(column)); the "
+            "design guess rejects constant columns for this reason."
+        )
     return FittedPreprocessing(inputs, transformer, tuple(names)), matrix, kept
 
 

@@ -97,3 +97,27 @@ def test_anomaly_preset_trains_an_isolation_forest():
 def test_unknown_preset_is_refused():
     with pytest.raises(InvalidInputError, match="kmeans"):
         guess_design(STATS, "ward")
+
+
+@pytest.mark.parametrize(
+    ("rows", "reason"),
+    [(0, RejectReason.TOO_MANY_MISSING), (1, RejectReason.CONSTANT)],
+)
+def test_empty_and_one_row_datasets_reject_every_column_with_a_reason(rows, reason):
+    columns = tuple(
+        ColumnStats(
+            name=name,
+            type=type_,
+            meaning=type_,
+            count=rows,
+            missing=0,
+            distinct=rows,
+            top_values=(TopValue(value=1, count=1),) if rows else (),
+        )
+        for name, type_ in (("x", "decimal"), ("n", "integer"), ("s", "string"))
+    )
+    design = guess_design(DatasetStats(rows=rows, columns=columns))
+    assert [(f.role, f.reject_reason) for f in design.features] == [
+        (FeatureRole.REJECT, reason.value)
+    ] * 3
+    assert design.input_names == ()

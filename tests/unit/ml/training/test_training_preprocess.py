@@ -8,7 +8,7 @@ import pytest
 
 from clusterlab.core.errors import InvalidInputError
 from clusterlab.core.mltask import CategoricalHandling, FeatureHandling, NumericHandling
-from clusterlab.ml.preprocess import fit_pca, fit_preprocessing, prepare_frame
+from clusterlab.ml.preprocess import capped_levels, fit_pca, fit_preprocessing, prepare_frame
 
 
 def numeric(name, **handling):
@@ -164,3 +164,29 @@ def test_pca_keeps_the_requested_variance():
     assert pca.named_steps["pca"].explained_variance_ratio_.sum() >= 0.9
     _, everything = fit_pca(matrix, 1.0)
     assert everything.shape == (300, 3)
+
+
+def test_capped_levels_rank_by_count_then_name_and_count_missing_as_filled():
+    values = pd.Series(["b", "a", "c", "c", None, None, "d"])
+    assert capped_levels(values, CategoricalHandling(max_categories=3)) == (
+        ["(missing)", "c", "a"],
+        5,
+    )
+    most = CategoricalHandling(max_categories=1, missing="most_frequent")
+    assert capped_levels(values, most) == (["c"], 4)
+    drop = CategoricalHandling(cap="min_samples", min_samples=2, missing="drop")
+    assert capped_levels(values, drop) == (["c"], 4)
+    share = CategoricalHandling(cap="cumulative_proportion", cumulative_proportion=0.5)
+    assert capped_levels(values, share) == (["(missing)", "c"], 5)
+
+
+def test_the_encoder_holds_only_the_kept_levels():
+    # The encoder scans its categories at every transform: it must not hold them all.
+    frame = pd.DataFrame({"c": [f"L{i}" for i in range(5000)] + ["top"] * 3})
+    prep, matrix, _ = fit_preprocessing(frame, (categorical("c", max_categories=10),))
+    encoder = prep.transformer.named_transformers_["f0"].named_steps["encode"]
+    assert len(encoder.categories_[0]) == 11
+    assert prep.feature_names[-1] == "c=other"
+    assert prep.feature_names[0] == "c=L0"
+    assert "c=top" in prep.feature_names
+    assert matrix[:, -1].sum() == 5000 - 9
