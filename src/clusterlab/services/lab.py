@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from clusterlab.core.errors import InvalidInputError, InvalidNameError, NotFoundError
@@ -414,6 +415,17 @@ def run_training(
     return number
 
 
+def _report_frame(result: SessionResult, model: TrainedModel) -> pd.DataFrame:
+    """The scored training rows, ±inf read as missing in numeric features like training."""
+    frame = result.scored_frame(model)
+    numeric = [f.name for f in result.report_features() if f.is_numeric]
+    floats = [c for c in numeric if frame[c].dtype.kind == "f"]
+    if floats and np.isinf(frame[floats].to_numpy()).any():
+        frame = frame.copy()
+        frame[floats] = frame[floats].replace([np.inf, -np.inf], np.nan)
+    return frame
+
+
 def session_projection(result: SessionResult) -> Any:
     """The 2-D projection of the scatter plot, fitted once per session.
 
@@ -450,7 +462,7 @@ def _panels(result: SessionResult, model: TrainedModel, projection: Any) -> dict
     if model.hierarchy is not None:
         panels["hierarchy"] = session_hierarchy(result, model)
     if model.anomaly_scores is not None:
-        scored = result.scored_frame(model).assign(anomaly_score=model.anomaly_scores)
+        scored = _report_frame(result, model).assign(anomaly_score=model.anomaly_scores)
         panels["anomalies"] = build_anomalies(
             ibis.memtable(scored),
             result.report_features(),
@@ -483,7 +495,7 @@ def store_model(
         log(f"{model.params.label}: failed: {model.error}")
         return summary
     save_model(model, folder)
-    scored = ibis.memtable(result.scored_frame(model))
+    scored = ibis.memtable(_report_frame(result, model))
     report = build_report(
         scored,
         result.report_features(),

@@ -170,12 +170,6 @@ def test_a_one_row_dataset_is_rejected_then_refused_with_the_row_count(
     assert task.sessions() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="±inf is treated as missing by the training (with a warning), but the dataset "
-    "stats (engines/local/explore.py histogram) fail on infinite values before a task "
-    "can be created, and so do the report's numeric profiles (ml/report/profiles.py).",
-)
 def test_infinities_train_as_missing_with_a_warning_naming_the_column(
     project: cl.Project,
 ) -> None:

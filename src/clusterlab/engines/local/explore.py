@@ -93,15 +93,18 @@ def column_stats(con: duckdb.DuckDBPyConnection, from_sql: str, schema: Schema) 
             f"max({c})",
             f"avg({c})" if numeric else "NULL",
             f"stddev_samp({c})" if numeric else "NULL",
+            # The histogram spans finite values: ±inf would make its bins infinite.
+            f"min({c}::DOUBLE) FILTER (WHERE isfinite({c}::DOUBLE))" if numeric else "NULL",
+            f"max({c}::DOUBLE) FILTER (WHERE isfinite({c}::DOUBLE))" if numeric else "NULL",
         ]
     row = fetch_one(con, f"SELECT {', '.join(parts)} FROM {from_sql}")
     rows = int(row[0])
     stats = []
     for i, col in enumerate(schema.columns):
-        present, distinct, lo, hi, mean, std = row[1 + 6 * i : 7 + 6 * i]
+        present, distinct, lo, hi, mean, std, finite_lo, finite_hi = row[1 + 8 * i : 9 + 8 * i]
         histogram: tuple[HistogramBin, ...] = ()
-        if col.type in _NUMERIC and lo is not None and hi is not None:
-            histogram = _histogram(con, from_sql, col.name, float(lo), float(hi))
+        if col.type in _NUMERIC and finite_lo is not None and finite_hi is not None:
+            histogram = _histogram(con, from_sql, col.name, float(finite_lo), float(finite_hi))
         stats.append(
             ColumnStats(
                 name=col.name,
