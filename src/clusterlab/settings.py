@@ -40,6 +40,9 @@ class Settings:
         Most files a project archive may hold.
     kept_versions : int
         Dataset versions kept on disk besides the current one, for readers in progress.
+    allow_custom_code : bool
+        Whether custom models may run their Python code (``CLUSTERLAB_ALLOW_CUSTOM_CODE``
+        = 1); off by default because the code runs with the server's rights.
     """
 
     home: Path = field(default_factory=lambda: Path("clusterlab-data"))
@@ -47,6 +50,7 @@ class Settings:
     max_archive_bytes: int = 20 * GIB
     max_archive_members: int = 100_000
     kept_versions: int = 1
+    allow_custom_code: bool = False
 
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None) -> Settings:
@@ -61,4 +65,6 @@ class Settings:
                 "CLUSTERLAB_MAX_ARCHIVE_MEMBERS", base.max_archive_members
             ),
             kept_versions=_env_int("CLUSTERLAB_KEPT_VERSIONS", base.kept_versions),
+            allow_custom_code=os.environ.get("CLUSTERLAB_ALLOW_CUSTOM_CODE", "").lower()
+            in ("1", "true", "yes"),
         )

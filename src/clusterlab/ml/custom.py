@@ -140,8 +140,8 @@ def build_custom_clusterer(code: str, *, allowed: bool) -> Any:
     if not allowed:
         raise UnsupportedError(
             "Custom Python models are disabled: running them executes arbitrary code. An "
-            "administrator can allow custom code (allow_custom_code=True); otherwise use a "
-            "built-in algorithm."
+            "administrator can allow custom code (CLUSTERLAB_ALLOW_CUSTOM_CODE=1 for the server "
+            "and its jobs); otherwise use a built-in algorithm."
         )
     namespace = _namespace()
     try:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from clusterlab.core.errors import InvalidInputError, InvalidNameError, NotFoundError
 from clusterlab.core.lab import ClusterMeta, ModelSummary, SessionSummary, TaskSpec
-from clusterlab.core.mltask import AlgorithmType, FeatureRole, TaskDesign
+from clusterlab.core.mltask import AlgorithmType, CustomSpec, FeatureRole, TaskDesign
 from clusterlab.ml.artifacts import load_model, save_model
 from clusterlab.ml.guess import guess_design
 from clusterlab.ml.report import ClusterReport, build_report
@@ -103,8 +103,11 @@ class ClusteringTask:
         """Use ``column`` as an input of the models."""
         return self._set_role(column, FeatureRole.INPUT)
 
-    def set_algorithm(self, name: str, **params: Any) -> ClusteringTask:
-        """Enable algorithm ``name`` with these params, e.g. ``("kmeans", k=[3, 5, 7])``."""
+    def set_algorithm(self, name: str, /, **params: Any) -> ClusteringTask:
+        """Enable algorithm ``name`` with these params, e.g. ``("kmeans", k=[3, 5, 7])``.
+
+        A custom model takes ``name=`` (its display name) and ``code=`` (defining ``clf``).
+        """
         try:
             kind = AlgorithmType(name)
         except ValueError:
@@ -121,7 +124,12 @@ class ClusteringTask:
                 except ValueError as exc:
                     raise InvalidInputError(f"Invalid parameters for {name}: {exc}") from None
             algorithms.append(algo)
-        if not found:
+        if not found and kind is AlgorithmType.CUSTOM:
+            try:
+                algorithms.append(CustomSpec.model_validate(params))
+            except ValueError as exc:
+                raise InvalidInputError(f"Invalid custom model: {exc}") from None
+        elif not found:
             raise InvalidInputError(f"Algorithm {name!r} is not available in this task's design.")
         return self._save(self.design.model_copy(update={"algorithms": tuple(algorithms)}))
 
@@ -134,6 +142,11 @@ class ClusteringTask:
         return self._save(self.design.model_copy(update={"algorithms": algorithms}))
 
     def _check_trainable(self) -> None:
+        rows = self.project.dataset(self.spec.dataset).rows
+        if rows < 2:
+            raise InvalidInputError(
+                f"Dataset {self.spec.dataset!r} has {rows} row(s): clustering needs at least 2."
+            )
         if not self.design.grid():
             raise InvalidInputError("No algorithm is enabled: enable one with set_algorithm().")
         if not self.design.input_names:
@@ -385,6 +398,7 @@ def run_training(
         task.design,
         on_progress=lambda done, total, msg: progress(done / max(total, 1), msg),
         sample=False,
+        allow_custom_code=project.workspace.settings.allow_custom_code,
     )
     root = task.folder / "sessions"
     root.mkdir(parents=True, exist_ok=True)

@@ -187,3 +187,25 @@ def test_infinities_train_as_missing_with_a_warning_naming_the_column(
     )
     observations = session.models[0].report.observations()
     assert not observations["sentence"].str.contains("inf|nan").any()
+
+
+def test_custom_code_through_the_api(project: cl.Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    project.create_dataset("points", messy(300)[["x", "y"]])
+    task = project.create_clustering_task("points")
+    task.disable_algorithm("kmeans")
+    task.set_algorithm("custom", name="Raises", code="x = 1\nclf = 1 / 0\n")
+    session = task.train()
+    assert "CLUSTERLAB_ALLOW_CUSTOM_CODE=1" in (session.models[0].error or "")
+    monkeypatch.setenv("CLUSTERLAB_ALLOW_CUSTOM_CODE", "1")
+    session = task.train()
+    assert "line 2" in (session.models[0].error or "")
+    assert "ZeroDivisionError" in (session.models[0].error or "")
+    task.set_algorithm("custom", name="No clf", code="model = None\n")
+    assert "clf" in (task.train().models[0].error or "")
+    code = (
+        "from sklearn.cluster import KMeans\nclf = KMeans(n_clusters=3, n_init=1, random_state=0)\n"
+    )
+    task.set_algorithm("custom", name="Mine", code=code)
+    model = task.train().models[0]
+    assert model.error is None
+    assert model.metrics["n_clusters"] == 3
