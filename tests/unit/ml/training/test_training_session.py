@@ -174,3 +174,26 @@ def test_sessions_without_rows_or_algorithms_fail_clearly():
         train_session(blobs().iloc[:0], numeric_design(KMeansSpec()))
     with pytest.raises(InvalidInputError, match="No algorithm"):
         train_session(blobs(), numeric_design(KMeansSpec(enabled=False)))
+
+
+def test_a_session_above_the_kmeans_sample_labels_every_row_with_an_honest_inertia():
+    from sklearn.cluster import KMeans
+
+    from clusterlab.ml.algorithms import KMEANS_SAMPLE_ROWS
+
+    frame = blobs(n_per_blob=KMEANS_SAMPLE_ROWS // 3 + 2_000, seed=6, spread=3.0)
+    session = train_session(frame, numeric_design(KMeansSpec(k=(3,), seed=0)))
+    model = session.models[0]
+    assert model.labels is not None
+    assert model.labels.notna().all()
+    assert len(model.labels) == len(frame) > KMEANS_SAMPLE_ROWS
+    # The inertia metric is on every row: recompute it from the labels and the matrix.
+    ids = pd.factorize(model.labels)[0]
+    means = np.vstack([session.matrix[ids == c].mean(axis=0) for c in range(3)])
+    recomputed = float(((session.matrix - means[ids]) ** 2).sum())
+    assert model.metric("inertia") == pytest.approx(recomputed, rel=1e-9)
+    bare = KMeans(n_clusters=3, random_state=0).fit(session.matrix)
+    assert model.metric("inertia") <= bare.inertia_ * 1.01
+    # The groups overlap: the model finds them as well as the full fit does.
+    found = adjusted_rand_score(frame["truth"], model.labels)
+    assert found >= adjusted_rand_score(frame["truth"], bare.labels_) - 0.01

@@ -1,0 +1,407 @@
+"""Time the Lab's default session against three bare scikit-learn K-means fits, in one run.
+
+Data: 1M rows x 15 numeric columns drawn around six centres (seeded), on unequal scales,
+written to Parquet.
+
+1. Baseline: ``StandardScaler`` then ``KMeans(n_clusters=k)`` with the library defaults
+   for k = 3, 5, 7 on the float64 matrix, in a fresh process (fit time, peak memory).
+2. ClusterLab: the default session end to end through the public API
+   (``import_dataset``, ``create_clustering_task``, ``task.train()``: K-means 3, 5, 7
+   with metrics, observations, heatmap, profiles and variables importance per model).
+   Goal: no slower than the baseline; k = 5 inertia on all rows within 1% of the bare
+   fit's; peak memory within 4x the float64 matrix.
+3. The same work in one process (``train_session`` + ``build_report`` per model), to
+   show where the time goes, and the metrics + report time at 1/4, 1/2 and all rows,
+   which must grow no worse than linearly.
+4. Optional: the same job in PyCaret 3.3.2 on 100k x 10, when ``PYCARET_PYTHON`` names a
+   Python that has it (``python3.11 -m venv /tmp/pycaret-venv &&
+   /tmp/pycaret-venv/bin/pip install pycaret==3.3.2``). Goal: ClusterLab 50x faster.
+
+Every measured run is a fresh process; contenders take turns within each repeat.
+
+    python benchmarks/lab.py [--rows 1000000] [--repeat 2] [--no-scaling]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+KS = (3, 5, 7)
+COLUMNS = 15
+TRUE_CLUSTERS = 6
+PYCARET_ROWS, PYCARET_COLUMNS = 100_000, 10
+RATIO_GOAL, INERTIA_GOAL, MEMORY_GOAL, PYCARET_GOAL = 1.0, 0.01, 4.0, 50.0
+MIB = 2**20
+
+
+def make_data(path: Path, rows: int, columns: int = COLUMNS, seed: int = 7) -> None:
+    """Rows around ``TRUE_CLUSTERS`` centres of unequal sizes; columns on unequal scales."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0.0, 2.5, (TRUE_CLUSTERS, columns))
+    weights = rng.dirichlet(np.full(TRUE_CLUSTERS, 4.0))
+    member = rng.choice(TRUE_CLUSTERS, size=rows, p=weights)
+    values = centres[member] + rng.normal(0.0, 1.0, (rows, columns))
+    # Scales and offsets like money, counts and rates: standardization matters.
+    values = values * np.geomspace(0.01, 1000, columns) + rng.normal(0, 50, columns)
+    table = pa.table({f"v{j:02d}": values[:, j] for j in range(columns)})
+    pq.write_table(table, path)
+
+
+def _matrix(path: str) -> np.ndarray[Any, Any]:
+    table = pq.read_table(path)
+    out = np.empty((table.num_rows, table.num_columns))
+    for j, column in enumerate(table.columns):
+        out[:, j] = column.to_numpy()
+    return out
+
+
+class Clock:
+    """Wall and CPU seconds of a block (CPU shows the work when others load the machine)."""
+
+    def __enter__(self) -> Clock:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.seconds = time.perf_counter() - self._wall
+        self.cpu = time.process_time() - self._cpu
+
+
+# ------------------------------------------------------------------ measured children
+# Each runs in a fresh `python benchmarks/lab.py --child NAME PARAMS` process.
+
+
+def _child_baseline(p: dict[str, Any]) -> dict[str, Any]:
+    from sklearn.cluster import KMeans
+    from sklearn.preprocessing import StandardScaler
+
+    x = StandardScaler().fit_transform(_matrix(p["src"]))
+    fits: dict[str, Any] = {}
+    with Clock() as total:
+        for k in KS:
+            with Clock() as clock:
+                fitted = KMeans(n_clusters=k, random_state=0).fit(x)
+            fits[str(k)] = {
+                "seconds": clock.seconds,
+                "inertia": float(fitted.inertia_),
+                "n_iter": int(fitted.n_iter_),
+            }
+    return {"seconds": total.seconds, "cpu": total.cpu, "fits": fits}
+
+
+def _reap_worker(pid: int | None) -> tuple[float, float]:
+    """Wait for the job's worker; return its peak RSS in MiB and its CPU seconds."""
+    if pid:
+        # ChildProcessError: subprocess's own clean-up reaped it already.
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+
+
+def _child_clusterlab(p: dict[str, Any]) -> dict[str, Any]:
+    import clusterlab as cl
+
+    project = cl.Workspace(p["home"]).create_project("BENCH")
+    with Clock() as imported:
+        project.import_dataset("customers", p["src"])
+    task = project.create_clustering_task("customers")
+    with Clock() as clock:
+        session = task.train()
+    job = project.jobs(limit=1)[0]
+    worker_peak, worker_cpu = _reap_worker(job.pid)
+    models = {str(m.params["k"]): m for m in session.models}
+    errors = [m.error for m in session.models if m.error]
+    if errors:
+        raise RuntimeError(f"models failed: {errors}")
+    return {
+        "seconds": clock.seconds,
+        "cpu": clock.cpu + worker_cpu,
+        "import_seconds": imported.seconds,
+        "worker_peak_mib": worker_peak,
+        "inertia": {k: m.metrics["inertia"] for k, m in models.items()},
+        "silhouette": {k: m.metrics["silhouette"] for k, m in models.items()},
+        "timings": {k: m.summary.timings for k, m in models.items()},
+        "home": p["home"],
+    }
+
+
+def _child_inertia(p: dict[str, Any]) -> dict[str, Any]:
+    """The k = 5 model's inertia on all rows, recomputed here from its labels alone."""
+    from sklearn.preprocessing import StandardScaler
+
+    import clusterlab as cl
+
+    project = cl.Workspace(p["home"]).project("BENCH")
+    task = project.clustering_tasks()[0]
+    model = next(m for m in task.sessions()[-1].models if m.params["k"] == 5)
+    names = model.predict(project.dataset("customers").to_pandas()).to_numpy()
+    x = StandardScaler().fit_transform(_matrix(p["src"]))
+    _, labels = np.unique(names.astype(str), return_inverse=True)
+    total = 0.0
+    for c in range(labels.max() + 1):
+        block = x[labels == c]
+        total += float(((block - block.mean(axis=0)) ** 2).sum())
+    return {"inertia": total, "labelled": int(len(names) - (names == None).sum())}  # noqa: E711
+
+
+def _child_inprocess(p: dict[str, Any]) -> dict[str, Any]:
+    """The job's work without the job: load, train_session, then report per model."""
+    import ibis
+
+    import clusterlab as cl
+    from clusterlab.ml.report import build_report
+    from clusterlab.ml.training import train_session
+
+    project = cl.Workspace(p["home"]).create_project("BENCH")
+    project.import_dataset("customers", p["src"])
+    task = project.create_clustering_task("customers")
+    parts: dict[str, float] = {}
+    with Clock() as clock:
+        mark = time.perf_counter()
+        frame = project.dataset("customers").to_pandas()
+        if p["rows"] < len(frame):
+            frame = frame.iloc[: p["rows"]]
+        parts["load"] = time.perf_counter() - mark
+        result = train_session(frame, task.design)
+        for key in ("preprocessing", "outliers", "pca"):
+            parts[key] = result.timings.get(key, 0.0)
+        for model in result.models:
+            if not model.ok:
+                raise RuntimeError(model.error)
+            for key in ("fit", "metrics"):
+                parts[key] = parts.get(key, 0.0) + model.timings[key]
+            mark = time.perf_counter()
+            importances = result.importances(model)
+            parts["importance"] = parts.get("importance", 0.0) + time.perf_counter() - mark
+            mark = time.perf_counter()
+            build_report(
+                ibis.memtable(result.scored_frame(model)),
+                result.report_features(),
+                cluster_order=model.cluster_names,
+                importances=importances,
+            )
+            parts["report"] = parts.get("report", 0.0) + time.perf_counter() - mark
+    return {"seconds": clock.seconds, "cpu": clock.cpu, "parts": parts, "rows": len(frame)}
+
+
+PYCARET_JOB = textwrap.dedent(
+    """
+    import json, sys, time
+    import numpy as np, pandas as pd
+    from pycaret.clustering import ClusteringExperiment
+    frame = pd.DataFrame(np.load(sys.argv[1]))
+    frame.columns = [f"v{j:02d}" for j in range(frame.shape[1])]
+    start = time.perf_counter()
+    exp = ClusteringExperiment()
+    exp.setup(frame, normalize=True, session_id=0, verbose=False, html=False)
+    for k in (3, 5, 7):
+        exp.create_model("kmeans", num_clusters=k, verbose=False)
+    print(json.dumps({"seconds": time.perf_counter() - start}))
+    """
+)
+
+
+def _child_idle(p: dict[str, Any]) -> dict[str, Any]:
+    """The footprint of the modules a training worker imports, before any data."""
+    import ibis  # noqa: F401
+    import sklearn.cluster
+    import sklearn.ensemble  # noqa: F401
+
+    import clusterlab
+    import clusterlab.ml.training
+    import clusterlab.services.lab  # noqa: F401
+
+    return {}
+
+
+CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "baseline": _child_baseline,
+    "clusterlab": _child_clusterlab,
+    "inertia": _child_inertia,
+    "inprocess": _child_inprocess,
+    "idle": _child_idle,
+}
+
+
+def _own_peak_mib() -> float:
+    # VmHWM: this program's own peak; ru_maxrss would carry the spawner's peak over exec.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(name: str, **params: Any) -> dict[str, Any]:
+    """Run one child in a fresh process and return what it measured."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", name, json.dumps(params)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{name} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------ the benchmark
+
+
+def bench_session(work: Path, src: Path, rows: int, repeat: int) -> None:
+    matrix_mib = rows * COLUMNS * 8 / MIB
+    idle = measure("idle")["peak_mib"]
+    base, ours, solo = [], [], []
+    for i in range(repeat):
+        base.append(measure("baseline", src=str(src)))
+        ours.append(measure("clusterlab", src=str(src), home=str(work / f"home-{i}")))
+        solo.append(measure("inprocess", src=str(src), home=str(work / f"solo-{i}"), rows=rows))
+        b, o, s = base[-1], ours[-1], solo[-1]
+        print(
+            f"run {i + 1}: sklearn 3 fits {b['seconds']:.2f} s ({b['peak_mib']:.0f} MiB) | "
+            f"clusterlab train job {o['seconds']:.2f} s (worker {o['worker_peak_mib']:.0f} MiB)"
+            f" | in-process {s['seconds']:.2f} s ({s['peak_mib']:.0f} MiB)"
+        )
+    for k in KS:
+        fits = [r["fits"][str(k)] for r in base]
+        print(
+            f"   sklearn k={k}: {statistics.median(f['seconds'] for f in fits):.2f} s, "
+            f"{fits[0]['n_iter']} Lloyd iterations"
+        )
+    b_s = statistics.median(r["seconds"] for r in base)
+    o_s = statistics.median(r["seconds"] for r in ours)
+    s_s = statistics.median(r["seconds"] for r in solo)
+    verdict = "met" if o_s <= RATIO_GOAL * b_s else "NOT met"
+    print(f"\nimport of the Parquet file (not in the ratio): {ours[0]['import_seconds']:.2f} s")
+    print(
+        f"median: sklearn {b_s:.2f} s; clusterlab train job {o_s:.2f} s, ratio "
+        f"{o_s / b_s:.2f}x; in-process session + reports {s_s:.2f} s, ratio {s_s / b_s:.2f}x "
+        f"(goal <= {RATIO_GOAL:.1f}x: {verdict})"
+    )
+    parts = {key: statistics.median(r["parts"][key] for r in solo) for key in solo[0]["parts"]}
+    b_c = statistics.median(r["cpu"] for r in base)
+    o_c = statistics.median(r["cpu"] for r in ours)
+    s_c = statistics.median(r["cpu"] for r in solo)
+    print(
+        f"same in CPU seconds (work done, less sensitive to other processes): sklearn {b_c:.2f}"
+        f", train job {o_c:.2f} ({o_c / b_c:.2f}x), in-process {s_c:.2f} ({s_c / b_c:.2f}x)"
+    )
+    print("in-process breakdown (median s): " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()))
+    for k in KS:
+        t = ours[0]["timings"][str(k)]
+        print(f"   job model k={k}: " + ", ".join(f"{name} {v:.2f}" for name, v in t.items()))
+
+    check = measure("inertia", src=str(src), home=ours[0]["home"])
+    bare = base[0]["fits"]["5"]["inertia"]
+    metric = ours[0]["inertia"]["5"]
+    print(
+        f"\nk=5 inertia on all rows: sklearn {bare:,.0f}; clusterlab metric {metric:,.0f} "
+        f"({(metric - bare) / bare:+.3%}); recomputed here from its labels of "
+        f"{check['labelled']:,} rows {check['inertia']:,.0f} "
+        f"({(check['inertia'] - bare) / bare:+.3%})"
+        f" (goal within {INERTIA_GOAL:.0%})"
+    )
+    worker = max(r["worker_peak_mib"] for r in ours)
+    inproc = max(r["peak_mib"] for r in solo)
+    print(
+        f"peak memory: float64 matrix {matrix_mib:.0f} MiB; modules alone {idle:.0f} MiB; "
+        f"sklearn {max(r['peak_mib'] for r in base):.0f} MiB; clusterlab job worker {worker:.0f}"
+        f" MiB ({(worker - idle) / matrix_mib:.1f}x the matrix above the modules); in-process "
+        f"{inproc:.0f} MiB ({(inproc - idle) / matrix_mib:.1f}x) (goal <= {MEMORY_GOAL:.0f}x)"
+    )
+
+
+def bench_scaling(work: Path, src: Path, rows: int) -> None:
+    print("\nscaling of metrics + variables importance + report (in-process, all three models):")
+    first = None
+    for share in (4, 2, 1):
+        n = rows // share
+        r = measure("inprocess", src=str(src), home=str(work / f"scale-{n}"), rows=n)
+        spent = sum(r["parts"].get(k, 0.0) for k in ("metrics", "importance", "report"))
+        per_row = spent / n * 1e6
+        first = first or per_row
+        print(
+            f"   {n:>9,} rows: metrics {r['parts']['metrics']:.2f} s, importance "
+            f"{r['parts']['importance']:.2f} s, report {r['parts']['report']:.2f} s; "
+            f"{per_row:.2f} us/row ({per_row / first:.2f}x the smallest size's)"
+        )
+
+
+def bench_pycaret(work: Path) -> None:
+    python = os.environ.get("PYCARET_PYTHON")
+    print(f"\nPyCaret 3.3.2, three K-means models on {PYCARET_ROWS:,} x {PYCARET_COLUMNS}:")
+    if not python:
+        print(
+            "   skipped: set PYCARET_PYTHON to a Python with pycaret installed, e.g. "
+            "python3.11 -m venv /tmp/pycaret-venv && /tmp/pycaret-venv/bin/pip install "
+            "pycaret==3.3.2, then PYCARET_PYTHON=/tmp/pycaret-venv/bin/python"
+        )
+        return
+    src = work / "pycaret.parquet"
+    make_data(src, PYCARET_ROWS, PYCARET_COLUMNS)
+    npy = work / "pycaret.npy"
+    np.save(npy, _matrix(str(src)))
+    done = subprocess.run(
+        [python, "-c", PYCARET_JOB, str(npy)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        print(f"   PyCaret failed:\n{done.stderr[-2000:]}")
+        return
+    theirs = json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
+    ours = measure("clusterlab", src=str(src), home=str(work / "home-pycaret"))["seconds"]
+    verdict = "met" if theirs >= PYCARET_GOAL * ours else "NOT met"
+    print(
+        f"   PyCaret {theirs:.1f} s; ClusterLab train job {ours:.2f} s: "
+        f"{theirs / ours:.0f}x faster (goal >= {PYCARET_GOAL:.0f}x: {verdict})"
+    )
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        result = CHILDREN[sys.argv[2]](json.loads(sys.argv[3]))
+        result["peak_mib"] = _own_peak_mib()
+        print(json.dumps(result))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--no-scaling", action="store_true", help="skip the scaling check")
+    parser.add_argument("--no-pycaret", action="store_true", help="skip the PyCaret run")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="clusterlab-bench-lab-"))
+    try:
+        src = work / "customers.parquet"
+        make_data(src, args.rows)
+        print(
+            f"input: {args.rows:,} rows x {COLUMNS} numeric columns around {TRUE_CLUSTERS} "
+            f"centres; {os.cpu_count()} CPUs"
+        )
+        bench_session(work, src, args.rows, args.repeat)
+        if not args.no_scaling:
+            bench_scaling(work, src, args.rows)
+        if not args.no_pycaret:
+            bench_pycaret(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    main()
