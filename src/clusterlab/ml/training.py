@@ -49,7 +49,12 @@ from clusterlab.core.mltask import (
 )
 from clusterlab.ml.algorithms import REGISTRY, fit_clustering
 from clusterlab.ml.artifacts import load_model, save_model
-from clusterlab.ml.diagnostics import Diagnostic, model_diagnostics, session_diagnostics
+from clusterlab.ml.diagnostics import (
+    Diagnostic,
+    check_model_rows,
+    model_diagnostics,
+    session_diagnostics,
+)
 from clusterlab.ml.metrics import LOWER_IS_BETTER, ModelMetrics, compute_metrics
 from clusterlab.ml.model import ClusteringModel
 from clusterlab.ml.outliers import OUTLIERS_CLUSTER, MiniClusterOutliers, detect_outliers
@@ -240,6 +245,7 @@ def _train_one(
     design = shared.design
     matrix = matrices[1] if params.pca and matrices[1] is not None else matrices[0]
     try:
+        check_model_rows(params, matrix.shape[0])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             fitted = fit_clustering(params, matrix, allow_custom_code=allow_custom_code)
@@ -277,6 +283,8 @@ def _train_one(
         pca=shared.pca if params.pca else None,
         assigner=fitted.assigner,
     )
+    # Centroids and the drift baseline (shares, distances) that apply runs compare with.
+    model.record_training(matrix, fitted.label_ids, labels)
     return TrainedModel(
         params,
         model=model,

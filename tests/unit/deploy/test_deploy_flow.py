@@ -98,3 +98,15 @@ def test_rollback_and_tampered_artifact(deployed: cl.Project) -> None:
     artifact.write_bytes(bytes(data))
     with pytest.raises(ClusterLabError, match=r"sha256|changed|tamper"):
         saved.version("v2").load()
+
+
+def test_apply_runs_record_drift(deployed: cl.Project) -> None:
+    saved = deployed.saved_model("segments")
+    assert saved.apply_runs()[0]["warnings"] == []  # the training data itself: no drift
+    deployed.create_dataset("shifted", blobs(["near", "near", "far"], seed=5))
+    deployed.create_apply_recipe("shifted", "segments", "shifted_scored")
+    deployed.build("shifted_scored")
+    run = saved.apply_runs()[-1]
+    assert run["dataset"] == "shifted_scored"
+    assert run["rows"] == 450
+    assert any("Segment near" in w and "points" in w for w in run["warnings"])
