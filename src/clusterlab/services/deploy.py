@@ -34,7 +34,8 @@ from clusterlab.ml.matching import inherit_metadata, match_models
 from clusterlab.ml.model import DISTANCE_COLUMN, LABEL_COLUMN, ClusteringModel
 from clusterlab.ml.sampling import sample_frame
 from clusterlab.ml.training import train_session
-from clusterlab.services.lab import CLUSTERS_FILE, Model, session_projection, store_model
+from clusterlab.services.lab import Model
+from clusterlab.services.model_store import CLUSTERS_FILE, ModelStore
 from clusterlab.services.saved_models import (
     CLUSTER_ID_COLUMN,
     MATCHING_FILE,
@@ -190,7 +191,7 @@ def run_train_recipe(project: Project, recipe: RecipeSpec, signature: str, log: 
     previous = saved.active if saved.spec.active else None
 
     def fill(folder: Path, version_id: str) -> VersionInfo:
-        summary = store_model(result, trained, folder, log, session_projection(result))
+        summary = ModelStore(result, log).write(trained, folder)
         changes: list[str] = []
         if previous is not None and trained.model is not None and trained.labels is not None:
             changes = _inherit_names(

@@ -16,23 +16,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ibis
-import numpy as np
 import pandas as pd
 
 from clusterlab.core.errors import InvalidInputError, InvalidNameError, NotFoundError
 from clusterlab.core.lab import ClusterMeta, ModelSummary, SessionSummary, TaskSpec
 from clusterlab.core.mltask import AlgorithmType, CustomSpec, FeatureRole, TaskDesign
-from clusterlab.ml.artifacts import load_model, save_model
+from clusterlab.ml.artifacts import load_model
 from clusterlab.ml.guess import guess_design
-from clusterlab.ml.report import ClusterReport, build_report
-from clusterlab.ml.report.anomalies import build_anomalies
-from clusterlab.ml.report.hierarchy import session_hierarchy
-from clusterlab.ml.report.panels import build_detailed_metrics, build_training_info
-from clusterlab.ml.report.scatter import fit_projection, session_scatter
-from clusterlab.ml.training import SessionResult, TrainedModel, train_session
+from clusterlab.ml.report import ClusterReport
+from clusterlab.ml.training import train_session
 from clusterlab.services.jobs import run_job, start_job
 from clusterlab.services.model_report import ModelReport
+from clusterlab.services.model_store import CLUSTERS_FILE, REPORT_FILE, ModelStore, write_json
 from clusterlab.services.training_sample import load_sample, prune_samples
 from clusterlab.storage.definitions import read_model, write_model
 from clusterlab.storage.runtime import Job
@@ -43,9 +38,6 @@ if TYPE_CHECKING:
 
 TASK_FILE = "task.json"
 SESSION_FILE = "session.json"
-REPORT_FILE = "report.json"
-CLUSTERS_FILE = "clusters.json"
-PROJECTION_ROWS = 50_000
 
 
 class ClusteringTask:
@@ -274,7 +266,7 @@ class Model:
             else c
             for c in clusters
         ]
-        _write_json(self.folder / CLUSTERS_FILE, [c.model_dump() for c in updated])
+        write_json(self.folder / CLUSTERS_FILE, [c.model_dump() for c in updated])
         return self
 
     def update_cluster(
@@ -307,7 +299,7 @@ class Model:
             else c
             for c in clusters
         ]
-        _write_json(self.folder / CLUSTERS_FILE, [c.model_dump() for c in updated])
+        write_json(self.folder / CLUSTERS_FILE, [c.model_dump() for c in updated])
         return self
 
     def apply_suggested_names(self) -> Model:
@@ -326,7 +318,7 @@ class Model:
                 candidate, n = f"{name} {n}", n + 1
             taken.add(candidate)
             updated.append(c.model_copy(update={"name": candidate}))
-        _write_json(self.folder / CLUSTERS_FILE, [c.model_dump() for c in updated])
+        write_json(self.folder / CLUSTERS_FILE, [c.model_dump() for c in updated])
         return self
 
     def predict(self, frame: pd.DataFrame) -> pd.Series:
@@ -405,11 +397,8 @@ def run_training(
     number = 1 + max((int(p.name) for p in root.iterdir() if p.name.isdigit()), default=0)
     staging = root / f".staging-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     try:
-        projection = session_projection(result)
-        summaries = [
-            store_model(result, m, staging / f"m{i}", log, projection)
-            for i, m in enumerate(result.models)
-        ]
+        store = ModelStore(result, log)
+        summaries = [store.write(m, staging / f"m{i}") for i, m in enumerate(result.models)]
         summary = SessionSummary(
             number=number,
             task=task_id,
@@ -427,107 +416,3 @@ def run_training(
         raise
     prune_samples(task.folder, [s.summary.sample for s in task.sessions()])
     return number
-
-
-def _report_frame(result: SessionResult, model: TrainedModel) -> pd.DataFrame:
-    """The scored training rows, ±inf read as missing in numeric features like training."""
-    frame = result.scored_frame(model)
-    numeric = [f.name for f in result.report_features() if f.is_numeric]
-    floats = [c for c in numeric if frame[c].dtype.kind == "f"]
-    if floats and np.isinf(frame[floats].to_numpy()).any():
-        frame = frame.copy()
-        frame[floats] = frame[floats].replace([np.inf, -np.inf], np.nan)
-    return frame
-
-
-def session_projection(result: SessionResult) -> Any:
-    """The 2-D projection of the scatter plot, fitted once per session.
-
-    Fitted on at most `PROJECTION_ROWS` evenly spaced rows: two components of a
-    large matrix are found as well from a sample, at a fraction of the cost.
-    """
-    step = max(1, len(result.matrix) // PROJECTION_ROWS)
-    return fit_projection(result.matrix[::step])
-
-
-def _panels(result: SessionResult, model: TrainedModel, projection: Any) -> dict[str, Any]:
-    assert model.metrics is not None
-    params = model.params
-    panels: dict[str, Any] = {
-        "scatter": session_scatter(result, model, projection=projection),
-        "detailed_metrics": build_detailed_metrics(
-            model.metrics.as_dict(), model.metrics.cluster_sizes
-        ),
-        "training_info": build_training_info(
-            params.label,
-            params.params,
-            timings={**result.timings, **model.timings},
-            outliers=result.design.outliers.model_dump(mode="json"),
-            pca={
-                "enabled": params.pca,
-                "variance": result.design.reduction.variance,
-                "factors": len(result.factor_names) if params.pca else 0,
-            },
-            diagnostics=[*result.diagnostics, *model.diagnostics],
-            features=result.design.features,
-            n_rows=len(result.frame),
-        ),
-    }
-    if model.hierarchy is not None:
-        panels["hierarchy"] = session_hierarchy(result, model)
-    if model.anomaly_scores is not None:
-        scored = _report_frame(result, model).assign(anomaly_score=model.anomaly_scores)
-        panels["anomalies"] = build_anomalies(
-            ibis.memtable(scored),
-            result.report_features(),
-            top=int(params.params.get("anomalies_to_display", 100) or 100),
-        )
-    return panels
-
-
-def store_model(
-    result: SessionResult,
-    model: TrainedModel,
-    folder: Path,
-    log: Callable[[str], None],
-    projection: Any = None,
-) -> ModelSummary:
-    """Write a trained model's artifact, report and cluster metadata into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    summary = ModelSummary(
-        id=folder.name,
-        label=model.params.label,
-        algorithm=model.params.algorithm.value,
-        params=dict(model.params.params),
-        pca=model.params.pca,
-        error=model.error,
-        metrics=model.metrics.as_dict() if model.metrics else {},
-        timings=dict(model.timings),
-        diagnostics=[d.message for d in model.diagnostics],
-    )
-    if not model.ok:
-        log(f"{model.params.label}: failed: {model.error}")
-        return summary
-    save_model(model, folder)
-    scored = ibis.memtable(_report_frame(result, model))
-    report = build_report(
-        scored,
-        result.report_features(),
-        cluster_order=model.cluster_names,
-        importances=result.importances(model),
-    )
-    report = report.with_panels(**_panels(result, model, projection))
-    (folder / REPORT_FILE).write_text(report.model_dump_json(), encoding="utf-8")
-    clusters = [
-        ClusterMeta(id=c.name, name=c.name, color=c.color, suggested_name=c.suggested_name)
-        for c in report.clusters
-    ]
-    _write_json(folder / CLUSTERS_FILE, [c.model_dump() for c in clusters])
-    log(f"{model.params.label}: silhouette {summary.metrics.get('silhouette')}")
-    return summary
-
-
-def _write_json(path: Path, data: Any) -> None:
-    from clusterlab.storage.atomic import write_text_atomic
-
-    write_text_atomic(path, json.dumps(data, indent=2) + "\n")

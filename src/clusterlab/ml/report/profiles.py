@@ -168,8 +168,9 @@ def _bin_counts(
     if not hist.empty:
         part = hist[hist["_feature"] == feature]
         position = {c: k for k, c in enumerate(clusters)}
-        rows = part[CLUSTER].astype(str).map(position).to_numpy()
-        np.add.at(grid, (rows, part["_bin"].to_numpy(dtype=np.int64)), part["_n"].to_numpy())
+        rows = part[CLUSTER].astype(str).map(position).to_numpy(dtype=np.int64)
+        bins = part["_bin"].to_numpy(dtype=np.int64)
+        np.add.at(grid, (rows, bins), part["_n"].to_numpy(dtype=np.int64))
     return {c: grid[k].tolist() for k, c in enumerate(clusters)}
 
 
