@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-stamp
 HOME_DIR ?= clusterlab-data
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint format bench clean
+.PHONY: venv run test lint format bench clean browser java
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -13,7 +13,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-venv: $(STAMP)
+# The Spark engine (and its tests) need a Java 17+ runtime; installs it when missing.
+java:
+	bash scripts/ensure-java.sh
+
+venv: $(STAMP) java
 
 run: venv
 	CLUSTERLAB_HOME=$(HOME_DIR) $(VENV)/bin/clusterlab demo
@@ -24,7 +28,11 @@ lint: venv
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: lint
+# The e2e tests drive Debian's Chromium; installs it when missing.
+browser:
+	bash scripts/ensure-browser.sh
+
+test: lint browser java
 	$(VENV)/bin/pytest -q -n 2 $(PYTEST_ARGS)
 
 format: venv
@@ -34,6 +42,7 @@ format: venv
 bench: venv
 	$(PY) benchmarks/import_csv.py
 	$(PY) benchmarks/flow.py
+	$(PY) benchmarks/lab.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

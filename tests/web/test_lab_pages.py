@@ -106,7 +106,8 @@ def test_summary_shows_clusters_and_renaming_changes_the_model(
     sizes = [c.size_text for c in best(task).report.data.clusters]
     for size in sizes:
         assert size in page
-    assert "Deploy comes with saved models" in page
+    assert 'id="deploy-form"' in page
+    assert "Deploy a retrainable model to the Flow" in page
     renamed = client.put(
         f"{report_url(task, api=True)}/clusters/cluster_1",
         json={"name": "Big spenders", "description": "High spend, many visits"},
@@ -122,6 +123,14 @@ def test_summary_shows_clusters_and_renaming_changes_the_model(
     assert again.status_code == 400
     assert "already named 'cluster_0'" in again.json()["error"]
     assert "Big spenders" in client.get(report_url(task)).text
+    cluster_url = f"{report_url(task, api=True)}/clusters/cluster_1"
+    recolored = client.put(cluster_url, json={"color": "#123abc"})
+    assert recolored.json()["color"] == "#123abc"
+    assert {c.id: c for c in best(task).clusters}["cluster_1"].name == "Big spenders"
+    assert 'data-color value="#123abc"' in client.get(report_url(task)).text
+    bad_color = client.put(cluster_url, json={"color": "red"})
+    assert bad_color.status_code == 422
+    assert "#RRGGBB" in bad_color.json()["error"]
 
 
 def test_heatmap_sorts_filters_and_exports(client: TestClient, task: ClusteringTask) -> None:
@@ -166,5 +175,21 @@ def test_profiles_importance_and_scatter(client: TestClient, task: ClusteringTas
         "training",
     ):
         assert client.get(f"{report_url(task)}?panel={panel}").status_code == 200
+    model = best(task)
     metrics = client.get(f"{report_url(task)}?panel=metrics").text
-    assert "silhouette" in metrics
+    assert "<th>Silhouette</th>" in metrics
+    assert "higher is better" in metrics
+    for size in model.report.data.detailed_metrics.clusters:
+        assert size.size_text in metrics
+    training = html.unescape(client.get(f"{report_url(task)}?panel=training").text)
+    info = model.report.data.training_info
+    assert f"<td>{info.algorithm}</td>" in training
+    assert "rescaling standard" in training
+    # The stored sample offers the 2-D projection of every feature as axes too.
+    page = client.get(f"{report_url(task)}?panel=scatter").text
+    assert "<option>projection_x</option>" in page
+    projected = client.get(f"{api}/scatter", params={"x": "projection_x", "y": "projection_y"})
+    points = model.report.scatter_points()
+    assert sorted(x for t in projected.json()["data"] for x in t["x"]) == sorted(
+        points["projection_x"].tolist()
+    )

@@ -12,6 +12,7 @@ from clusterlab.services.workspace import Workspace
 
 if TYPE_CHECKING:
     from clusterlab.services.lab import ClusteringTask, Model, Session
+    from clusterlab.services.saved_models import SavedModel, SavedModelVersion
 
 
 def workspace(request: Request) -> Workspace:
@@ -57,3 +58,13 @@ def model(request: Request, key: str, task_id: str, number: int, model_id: str) 
             return item
     listed = ", ".join(m.id for m in chosen.models)
     raise NotFoundError(f"Session {number} of task {task_id} has no model {model_id!r} ({listed}).")
+
+
+def saved_model(request: Request, key: str, model_id: str) -> SavedModel:
+    """A saved model of project ``key``, by id or display name."""
+    return project(request, key).saved_model(model_id)
+
+
+def version(request: Request, key: str, model_id: str, version_id: str) -> SavedModelVersion:
+    """One version (``v1``, ``v2``…) of a saved model."""
+    return saved_model(request, key, model_id).version(version_id)

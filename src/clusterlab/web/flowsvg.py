@@ -8,7 +8,7 @@ crossing in flows of the size people draw by hand.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from html import escape
 
@@ -45,6 +45,12 @@ class FlowNode:
     built: bool = True
     column: int = 0
     row: float = 0.0
+    title: str = ""
+
+    @property
+    def label(self) -> str:
+        """What the Flow writes under the node: a saved model's display name, else its name."""
+        return self.title or self.name
 
     @property
     def id(self) -> str:
@@ -82,21 +88,21 @@ def layout_flow(
     graph: FlowGraph,
     datasets: Iterable[tuple[str, bool]],
     base_url: str,
-    saved_models: Sequence[tuple[str, Sequence[str]]] = (),
+    saved_models: Mapping[str, str] | None = None,
 ) -> FlowLayout:
     """Place every node of the Flow.
 
     Parameters
     ----------
     graph : FlowGraph
-        Recipes and who writes each dataset.
+        Recipes and who writes each dataset (or saved model: a train recipe's output).
     datasets : iterable of (name, built)
         Every dataset of the project (also those no recipe touches).
     base_url : str
         The project's page URL; nodes link to ``{base_url}/datasets/<name>`` etc.
-    saved_models : sequence of (name, inputs)
-        Saved models and the node ids feeding them, e.g. ``"recipe:train_x"`` (none
-        until deploy exists).
+    saved_models : mapping of id to display name, optional
+        The project's saved models. Recipes name them among their inputs (apply) and
+        outputs (train) like datasets; these names are drawn as diamonds instead.
 
     Examples
     --------
@@ -106,32 +112,32 @@ def layout_flow(
     >>> [(n.name, n.column) for n in lay.nodes.values()]
     [('a', 0), ('b', 2), ('copy', 1)]
     """
+    models = dict(saved_models or {})
     lay = FlowLayout()
-    for name, built in datasets:
-        lay.nodes[f"dataset:{name}"] = FlowNode(
-            "dataset", name, f"{base_url}/datasets/{name}", built=built
+
+    def key(name: str) -> str:
+        return f"saved_model:{name}" if name in models else f"dataset:{name}"
+
+    for model_id, title in models.items():
+        lay.nodes[key(model_id)] = FlowNode(
+            "saved_model", model_id, f"{base_url}/saved-models/{model_id}", title=title
         )
+    for name, built in datasets:
+        lay.nodes[key(name)] = FlowNode("dataset", name, f"{base_url}/datasets/{name}", built=built)
     for name in graph.datasets():
         lay.nodes.setdefault(
-            f"dataset:{name}",
-            FlowNode("dataset", name, f"{base_url}/datasets/{name}", built=False),
+            key(name), FlowNode("dataset", name, f"{base_url}/datasets/{name}", built=False)
         )
     for name in graph.order(graph.recipes):
         recipe = graph.recipes[name]
         node = FlowNode("recipe", name, f"{base_url}/recipes/{name}", subtype=recipe.type)
-        inputs = [lay.nodes[f"dataset:{i}"] for i in recipe.inputs]
+        inputs = [lay.nodes[key(i)] for i in recipe.inputs]
         node.column = 1 + max((i.column for i in inputs), default=0)
         lay.nodes[node.id] = node
         lay.edges.extend((i.id, node.id) for i in inputs)
         for out in recipe.outputs:
-            lay.nodes[f"dataset:{out}"].column = node.column + 1
-            lay.edges.append((node.id, f"dataset:{out}"))
-    for name, feeds in saved_models:
-        node = FlowNode("saved_model", name, f"{base_url}/saved-models/{name}")
-        sources = [lay.nodes[i] for i in feeds if i in lay.nodes]
-        node.column = 1 + max((s.column for s in sources), default=0)
-        lay.nodes[node.id] = node
-        lay.edges.extend((s.id, node.id) for s in sources)
+            lay.nodes[key(out)].column = node.column + 1
+            lay.edges.append((node.id, key(out)))
     _assign_rows(lay)
     lay.nodes = dict(sorted(lay.nodes.items()))
     return lay
@@ -172,7 +178,7 @@ def _node_svg(node: FlowNode) -> str:
         f'data-kind="{node.kind}" data-name="{escape(node.name)}" '
         f'data-subtype="{escape(node.subtype)}" tabindex="0"'
     )
-    title = f"<title>{escape(node.kind.replace('_', ' '))} {escape(node.name)}</title>"
+    title = f"<title>{escape(node.kind.replace('_', ' '))} {escape(node.label)}</title>"
     cx, cy = node.x + DATASET_W / 2, node.y + DATASET_H / 2
     if node.kind == "dataset":
         shape = (
@@ -194,7 +200,7 @@ def _node_svg(node: FlowNode) -> str:
         points = f"{cx},{cy - r} {cx + r},{cy} {cx},{cy + r} {cx - r},{cy}"
         shape = (
             f'<polygon points="{points}"/>'
-            f'<text x="{cx}" y="{cy + r + 16}" text-anchor="middle">{_label(node.name, 30)}</text>'
+            f'<text x="{cx}" y="{cy + r + 16}" text-anchor="middle">{_label(node.label, 30)}</text>'
         )
     return f'<a href="{escape(node.href)}" {attrs}>{title}{shape}</a>'
 

@@ -2,26 +2,29 @@
 
 The stored report names clusters by their model ids (``cluster_0``…); the analyst's
 names live beside it. Figures are made with the report's own builders, then relabelled.
+A Lab model and a saved model version both have a report: every function here takes
+either.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from pydantic import ValidationError
 
 from clusterlab.core.errors import InvalidInputError, NotFoundError
-from clusterlab.core.explore import RowQuery
 from clusterlab.core.mltask import TaskDesign
+from clusterlab.web.serialize import plain
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from clusterlab.services.lab import ClusteringTask, Model
+    from clusterlab.services.saved_models import SavedModelVersion
 
-SCATTER_ROWS = 5_000
-SCATTER_POINTS = 1_000
+    # Both have ``clusters`` and ``report``: a saved model version's report reads like
+    # the Lab model's it was deployed from, only its clusters are not edited there.
+    ReportOwner = Model | SavedModelVersion
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -50,13 +53,7 @@ def save_design(task: ClusteringTask, data: dict[str, Any]) -> ClusteringTask:
             "The design's features must be the dataset's columns; "
             f"missing: {sorted(before - after)}, unknown: {sorted(after - before)}."
         )
-    update = getattr(task, "update_design", None)
-    if update is not None:
-        result: ClusteringTask = update(design)
-        return result
-    # Until the Lab service offers update_design (see docs/ui.md), store it the way
-    # its own setters do.
-    return task._save(design)
+    return task.update_design(design)
 
 
 def check_trainable(task: ClusteringTask) -> None:
@@ -72,7 +69,7 @@ def check_trainable(task: ClusteringTask) -> None:
         )
 
 
-def cluster_rows(model: Model) -> list[dict[str, Any]]:
+def cluster_rows(model: ReportOwner) -> list[dict[str, Any]]:
     """Summary panel rows: id, name, color, description, size and suggested name."""
     report = model.report.data
     meta = {c.id: c for c in model.clusters}
@@ -99,13 +96,13 @@ def cluster_rows(model: Model) -> list[dict[str, Any]]:
     return rows
 
 
-def names_and_colors(model: Model) -> tuple[dict[str, str], dict[str, str]]:
+def names_and_colors(model: ReportOwner) -> tuple[dict[str, str], dict[str, str]]:
     """Cluster id → analyst's name, and analyst's name → color."""
     clusters = model.clusters
     return {c.id: c.name for c in clusters}, {c.name: c.color for c in clusters}
 
 
-def resolve_cluster(model: Model, cluster: str) -> str:
+def resolve_cluster(model: ReportOwner, cluster: str) -> str:
     """The cluster id for an id or a current name (a click gives the shown name)."""
     for meta in model.clusters:
         if cluster in (meta.id, meta.name):
@@ -115,7 +112,7 @@ def resolve_cluster(model: Model, cluster: str) -> str:
 
 
 def heatmap_view(
-    model: Model,
+    model: ReportOwner,
     *,
     sort_cluster: str | None = None,
     sort_feature: str | None = None,
@@ -141,7 +138,7 @@ def heatmap_view(
     return fig, heatmap
 
 
-def profile_chart(model: Model, feature: str) -> go.Figure:
+def profile_chart(model: ReportOwner, feature: str) -> go.Figure:
     """Cluster profiles of one feature: overall then each cluster, on one x scale."""
     from clusterlab.ml.report import profile_figure, profile_for
 
@@ -157,7 +154,7 @@ def profile_chart(model: Model, feature: str) -> go.Figure:
     return profile_figure(renamed, colors)
 
 
-def importance_chart(model: Model) -> go.Figure | None:
+def importance_chart(model: ReportOwner) -> go.Figure | None:
     """Variables importance bars, or ``None`` when the report has none."""
     from clusterlab.ml.report import importance_figure
 
@@ -165,37 +162,81 @@ def importance_chart(model: Model) -> go.Figure | None:
     return importance_figure(importances) if importances else None
 
 
-def numeric_features(model: Model) -> list[str]:
-    """Numeric features of the report, for the scatter plot's axis pickers."""
-    return [f.name for f in model.report.data.features if f.is_numeric]
+def scatter_axes(model: ReportOwner) -> list[str]:
+    """Axes the scatter plot offers: PCA factors, numeric features, the 2-D projection."""
+    scatter = model.report.data.scatter
+    return scatter.axes if scatter is not None else []
 
 
-def scatter_chart(model: Model, x: str, y: str) -> go.Figure:
-    """Rows of the task's dataset scored by the model, at most ~1,000 balanced by cluster.
+def scatter_chart(model: ReportOwner, x: str, y: str, outliers: bool = True) -> go.Figure:
+    """The stored balanced sample of the report on axes ``x`` and ``y``, cluster colors."""
+    from clusterlab.ml.report import figures
 
-    The model scores the dataset's first rows (up to 5,000); each cluster then gives
-    the same number of points, so that small clusters stay visible.
-    """
-    from clusterlab.ml.report import scatter_figure
-
-    allowed = numeric_features(model)
+    report = model.report
+    allowed = scatter_axes(model)
+    if not allowed:
+        raise NotFoundError(
+            "This model's report has no scatter sample (it was trained before reports kept "
+            "one): train the task again to see the scatter plot."
+        )
     for axis in (x, y):
         if axis not in allowed:
             raise InvalidInputError(
-                f"{axis!r} is not a numeric feature of this model: choose one of "
-                f"{', '.join(allowed)}."
+                f"{axis!r} is not an axis of this scatter plot: choose one of {', '.join(allowed)}."
             )
-    task = model.session.task
-    table, _ = task.project.dataset(task.spec.dataset).page(RowQuery(limit=SCATTER_ROWS))
-    frame = table.to_pandas()
-    frame["cluster"] = model.predict(frame).astype("string")
-    frame = frame.dropna(subset=["cluster"])
-    groups = frame.groupby("cluster", observed=True)
-    per_cluster = max(1, SCATTER_POINTS // max(groups.ngroups, 1))
-    points = (
-        pd.concat([g.sample(n=min(len(g), per_cluster), random_state=0) for _, g in groups])
-        if len(frame)
-        else frame
-    )
+    panel = report.data.scatter
+    assert panel is not None
     _, colors = names_and_colors(model)
-    return scatter_figure(points[[x, y, "cluster"]], x, y, colors)
+    points = report.scatter_points(include_outliers=outliers)
+    return figures.scatter_figure(points, x, y, colors, cluster_column=panel.cluster_column)
+
+
+def anomalies_view(model: ReportOwner) -> dict[str, Any]:
+    """The Anomalies panel as rows to show: cluster name, score, strength, values, z-scores."""
+    panel = model.report.data.anomalies
+    if panel is None:
+        raise NotFoundError(
+            "This model's report has no anomalies: they are listed for Isolation Forest models."
+        )
+    names, _ = names_and_colors(model)
+    table = model.report.anomalies()
+    features = [f.name for f in panel.features]
+    rows = []
+    for position, source in enumerate([*panel.anomalies, *panel.regular]):
+        record = table.iloc[position]
+        rows.append(
+            {
+                "cluster": names.get(source.cluster, source.cluster),
+                "anomaly": position < len(panel.anomalies),
+                "score": plain(record[panel.score_column]),
+                "strength": plain(source.strength),
+                "values": [plain(record[f]) for f in features],
+                "z_scores": [plain(source.z_scores.get(f)) for f in features],
+            }
+        )
+    return {
+        "features": features,
+        "rows": rows,
+        "n_rows": panel.n_rows,
+        "n_anomalies": panel.n_anomalies,
+        "top": panel.top,
+    }
+
+
+def z_color(z: float | None) -> str:
+    """Cell background of a z-score in the anomalies table (white near 0, red or blue)."""
+    from clusterlab.ml.report.figures import z_score_color
+
+    return z_score_color(z)
+
+
+def hierarchy_chart(model: ReportOwner) -> go.Figure:
+    """Two-step: the dendrogram of the pre-clusters, links colored by cluster."""
+    if model.report.data.hierarchy is None:
+        raise NotFoundError(
+            "This model's report has no hierarchy: it is drawn for interactive two-step "
+            "clustering models."
+        )
+    fig: go.Figure = model.report.hierarchy_figure()
+    fig.update_layout(xaxis={"showticklabels": False}, yaxis_title="distance")
+    return fig

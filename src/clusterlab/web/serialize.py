@@ -13,6 +13,7 @@ from clusterlab.storage.runtime import Job, LogLine
 
 if TYPE_CHECKING:
     from clusterlab.services.lab import ClusteringTask, Model, Session
+    from clusterlab.services.saved_models import SavedModel, SavedModelVersion
 
 
 def plain(value: Any) -> Any:
@@ -133,4 +134,30 @@ def session_json(session: Session) -> dict[str, Any]:
         "created_at": summary.created_at.isoformat(),
         "diagnostics": summary.diagnostics,
         "models": [model_json(m) for m in session.models],
+    }
+
+
+def saved_model_json(saved: SavedModel) -> dict[str, Any]:
+    """A saved model as the list shows it: id, display name, active version, train recipe."""
+    spec = saved.spec
+    return {
+        "id": spec.id,
+        "name": spec.name,
+        "dataset": spec.dataset,
+        "task": spec.task,
+        "active": spec.active,
+        "versions": len(saved.versions),
+        "train_recipe": saved.train_recipe,
+        "created_at": spec.created_at.isoformat(),
+    }
+
+
+def version_json(version: SavedModelVersion) -> dict[str, Any]:
+    """One version: its info (source, metrics, lineage, changes), whether active, clusters."""
+    return {
+        "id": version.id,
+        "active": version.active,
+        "info": plain(version.info.model_dump(mode="json")),
+        "clusters": [c.model_dump() for c in version.clusters],
+        "matching": plain(version.matching),
     }

@@ -9,7 +9,6 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from clusterlab.core.errors import InvalidInputError
-from clusterlab.services.jobs import start_job
 from clusterlab.services.project import Project
 from clusterlab.web import deps
 from clusterlab.web.flowsvg import FlowLayout, layout_flow, render_flow_svg
@@ -37,18 +36,23 @@ class BuildRequest(BaseModel):
 def project_layout(project: Project) -> FlowLayout:
     """The placed Flow of a project, nodes linking to the project's pages."""
     datasets = [(d.name, d.has_data()) for d in project.datasets()]
-    return layout_flow(project.flow(), datasets, f"/projects/{project.key}")
+    models = {m.id: m.name for m in project.saved_models()}
+    return layout_flow(project.flow(), datasets, f"/projects/{project.key}", models)
 
 
 @router.get("/projects/{key}/flow")
 def get_flow(request: Request, key: str) -> dict[str, Any]:
-    """Nodes (datasets, recipes, saved models) with their place, and the edges."""
+    """Nodes (datasets, recipes, saved models) with their place, and the edges.
+
+    A saved model's ``name`` is its id; ``label`` is its display name.
+    """
     lay = project_layout(deps.project(request, key))
     nodes = [
         {
             "id": n.id,
             "kind": n.kind,
             "name": n.name,
+            "label": n.label,
             "type": n.subtype or None,
             "built": n.built,
             "column": n.column,
@@ -70,20 +74,13 @@ def get_flow_svg(request: Request, key: str) -> Response:
 @router.post("/projects/{key}/build", status_code=202)
 def build(request: Request, key: str, body: BuildRequest) -> dict[str, Any]:
     """Start a build job and return it at once; poll ``/api/jobs/{id}`` for progress."""
-    ws = deps.workspace(request)
     project = deps.project(request, key)
     if not project.recipes_specs():
         raise InvalidInputError(
             f"Project {key} has no recipe, so there is nothing to build: add a recipe first."
         )
-    targets = body.datasets or None
-    for name in targets or []:
-        project.dataset(name)
-    # The same payload Project.build/build_all give the worker, without waiting for it.
-    payload: dict[str, Any] = {"datasets": targets, "force": body.force, "engine": "local"}
-    if targets:
-        payload["upstream"] = body.upstream
-    return job_json(start_job(ws, "build", key, payload))
+    job = project.start_build(body.datasets or None, force=body.force, upstream=body.upstream)
+    return job_json(job)
 
 
 @router.get("/projects/{key}/recipes")

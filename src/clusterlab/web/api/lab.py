@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from clusterlab.core.errors import NotFoundError
-from clusterlab.services.jobs import start_job
 from clusterlab.web import deps
 from clusterlab.web.charts import elbow_chart
 from clusterlab.web.reports import check_trainable, save_design
@@ -56,8 +55,7 @@ def train(request: Request, key: str, task_id: str) -> dict[str, Any]:
     """Start a training session as a job; poll ``/api/jobs/{id}`` for progress."""
     task = deps.task(request, key, task_id)
     check_trainable(task)
-    job = start_job(deps.workspace(request), "train", key, {"task": task.id})
-    return job_json(job)
+    return job_json(task.start_training())
 
 
 @router.get("/projects/{key}/tasks/{task_id}/sessions")

@@ -2,10 +2,19 @@
 
 from fastapi import APIRouter
 
-from clusterlab.web.pages import datasets, flow, home, jobs, lab, models, recipes
+from clusterlab.web.pages import (
+    datasets,
+    flow,
+    home,
+    jobs,
+    lab,
+    models,
+    recipes,
+    saved_models,
+)
 
 router = APIRouter(include_in_schema=False)
-for _module in (home, flow, datasets, recipes, lab, models, jobs):
+for _module in (home, flow, datasets, recipes, lab, models, saved_models, jobs):
     router.include_router(_module.router)
 
 __all__ = ["router"]

@@ -15,7 +15,7 @@ router = APIRouter()
 
 @router.get("/projects/{key}/flow")
 def flow_page(request: Request, key: str) -> Response:
-    """The Flow of a project, with its datasets, recipes and Lab tasks listed beside it."""
+    """The Flow of a project, with its datasets, saved models and Lab tasks listed beside it."""
     project = deps.project(request, key)
     lay = project_layout(project)
     recipes = project.recipes_specs()
@@ -30,6 +30,7 @@ def flow_page(request: Request, key: str) -> Response:
             "datasets": [n for n in lay.nodes.values() if n.kind == "dataset"],
             "recipes": recipes,
             "tasks": project.clustering_tasks(),
+            "saved_models": [n for n in lay.nodes.values() if n.kind == "saved_model"],
             "running": [j for j in project.jobs(limit=10) if not j.status.finished],
         },
     )
