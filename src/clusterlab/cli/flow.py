@@ -40,6 +40,9 @@ def build(
     no_upstream: Annotated[
         bool, typer.Option("--no-upstream", help="Build only these datasets, not their inputs.")
     ] = False,
+    engine: Annotated[
+        str, typer.Option(help="local (DuckDB) or spark (settings from CLUSTERLAB_SPARK_*).")
+    ] = "local",
     as_json: JsonOpt = False,
 ) -> None:
     """Build datasets of the Flow (with what they depend on) as a job."""
@@ -50,10 +53,14 @@ def build(
         )
     with job_progress(not as_json) as on_update:
         if all_:
-            job = p.build_all(force=force, on_update=on_update)
+            job = p.build_all(force=force, engine=engine, on_update=on_update)
         else:
             job = p.build(
-                *(datasets or []), force=force, upstream=not no_upstream, on_update=on_update
+                *(datasets or []),
+                force=force,
+                upstream=not no_upstream,
+                engine=engine,
+                on_update=on_update,
             )
     lines = [line.message for line in p.workspace.runtime.logs(job.id)]
     if as_json:

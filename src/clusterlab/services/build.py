@@ -43,10 +43,15 @@ class BuildReport:
 
 
 def engine_for(name: str) -> Engine:
-    """The engine called ``name``."""
+    """The engine called ``name``: ``local`` (DuckDB) or ``spark`` (CLUSTERLAB_SPARK_*)."""
     if name == "local":
         return LocalEngine()
-    raise StorageError(f"Unknown engine {name!r}: this installation runs 'local'.")
+    if name == "spark":
+        # Imported here: pyspark loads only when a build asks for Spark.
+        from clusterlab.engines.spark import SparkEngine, SparkSettings
+
+        return SparkEngine(SparkSettings.from_env())
+    raise StorageError(f"Unknown engine {name!r}: choose 'local' or 'spark'.")
 
 
 def input_data(project: Project, name: str, recipe: str) -> InputData:
