@@ -24,6 +24,7 @@ from clusterlab.core.mltask import AlgorithmType, CustomSpec, FeatureRole, TaskD
 from clusterlab.ml.artifacts import load_model
 from clusterlab.ml.guess import guess_design
 from clusterlab.ml.report import ClusterReport
+from clusterlab.ml.stability import KRecommendation, choose_k
 from clusterlab.ml.training import train_session
 from clusterlab.services.jobs import run_job, start_job
 from clusterlab.services.model_report import ModelReport
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from clusterlab.services.saved_models import SavedModel
 
 TASK_FILE = "task.json"
+CHOOSE_K_FILE = "choose_k.json"
 SESSION_FILE = "session.json"
 
 
@@ -189,6 +191,14 @@ class Session:
         if not scored:
             raise InvalidInputError(f"No model of this session has the metric {metric!r}.")
         return sorted(scored, key=lambda m: m.metrics[metric] * (1 if lower else -1))[0]
+
+    def choose_k(self) -> KRecommendation | None:
+        """Evidence for choosing k: stability per k (bootstrap ARI) beside silhouette
+        and Davies-Bouldin, and the recommended k with its reason."""
+        path = self.folder / CHOOSE_K_FILE
+        if not path.is_file():
+            return None
+        return KRecommendation.model_validate_json(path.read_text(encoding="utf-8"))
 
     def results(self) -> pd.DataFrame:
         """The results table: one row per model with its metrics."""
@@ -399,6 +409,10 @@ def run_training(
     try:
         store = ModelStore(result, log)
         summaries = [store.write(m, staging / f"m{i}") for i, m in enumerate(result.models)]
+        progress(0.99, "Stability per k")
+        choice = choose_k(result)
+        write_json(staging / CHOOSE_K_FILE, choice.model_dump(mode="json"))
+        log(f"Choosing k: {choice.reason}")
         summary = SessionSummary(
             number=number,
             task=task_id,

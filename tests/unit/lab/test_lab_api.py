@@ -180,3 +180,15 @@ def test_report_has_every_panel_with_names_applied(blobs: cl.Project) -> None:
     assert sorted(n.name for n in tree.nodes if n.is_cluster) == sorted(
         c.id for c in two_step.clusters
     )
+
+
+def test_session_recommends_k_with_stability(blobs: cl.Project) -> None:
+    task = blobs.create_clustering_task("points")
+    task.reject_feature("country")
+    task.set_algorithm("kmeans", k=[2, 3, 4])
+    choice = task.train().choose_k()
+    assert choice is not None
+    assert choice.k == 3
+    assert "k = 3" in choice.reason
+    stable = {row.k: row.ari_mean for row in choice.table}
+    assert stable[3] == pytest.approx(1.0, abs=0.01)

@@ -27,6 +27,7 @@ from clusterlab.ml.report.observations import (
 )
 from clusterlab.ml.report.panels import DetailedMetrics, TrainingInfo
 from clusterlab.ml.report.profiles import DEFAULT_BINS, FeatureProfile, build_profiles
+from clusterlab.ml.report.rules import ClusterRules
 from clusterlab.ml.report.scatter import ScatterData
 from clusterlab.ml.report.stats import DEFAULT_MAX_LEVELS, compute_stats
 
@@ -81,6 +82,7 @@ class ClusterReport(BaseModel):
     hierarchy: HierarchyPanel | None = None
     detailed_metrics: DetailedMetrics | None = None
     training_info: TrainingInfo | None = None
+    rules: list[ClusterRules] | None = None
 
     def cluster(self, name: str) -> ClusterSummary:
         """Return the summary of cluster ``name`` or raise `NotFoundError`."""
@@ -102,6 +104,7 @@ class ClusterReport(BaseModel):
         hierarchy: HierarchyPanel | None = None,
         detailed_metrics: DetailedMetrics | None = None,
         training_info: TrainingInfo | None = None,
+        rules: Sequence[ClusterRules] | None = None,
     ) -> ClusterReport:
         """Return a copy holding the given panels (the ones not given are kept)."""
         given = {
@@ -110,6 +113,7 @@ class ClusterReport(BaseModel):
             "hierarchy": hierarchy,
             "detailed_metrics": detailed_metrics,
             "training_info": training_info,
+            "rules": None if rules is None else list(rules),
         }
         return self.model_copy(update={k: v for k, v in given.items() if v is not None})
 
