@@ -584,6 +584,9 @@ class ModelManifest(_Spec):
     library_versions: dict[str, str] = Field(default_factory=dict)
     seed: int | None = None
     data_hash: str | None = None
+    approximate: bool = False
+    """New rows are labelled by an assignment rule, not the algorithm (Ward, spectral,
+    DBSCAN, HDBSCAN: nearest centroid or nearest core point)."""
     artifact: str = "model.skops"
     artifact_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     created_at: str

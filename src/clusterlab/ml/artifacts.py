@@ -170,7 +170,9 @@ def save_model(trained: TrainedModel, folder: str | Path) -> ModelManifest:
         if model.outlier_detector is None
         else _to_state(model.outlier_detector),
         "pca": model.pca,
-        "estimator": _to_state(model.estimator),
+        # Algorithms without predict label new rows through their assigner alone; their
+        # fitted estimator (e.g. spectral's n x n affinity matrix) is not kept.
+        "estimator": None if model.assigner is not None else _to_state(model.estimator),
         "assigner": model.assigner,
         "training": _training_to_payload(model.training),
     }
@@ -199,6 +201,7 @@ def save_model(trained: TrainedModel, folder: str | Path) -> ModelManifest:
         library_versions=library_versions(),
         seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
         data_hash=trained.data_hash,
+        approximate=model.approximate,
         artifact=ARTIFACT,
         artifact_sha256=file_sha256(temporary),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),

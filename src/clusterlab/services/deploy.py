@@ -28,7 +28,6 @@ from clusterlab.core.ml_recipes import ApplyParams, ClusterParams, TrainParams
 from clusterlab.core.recipes import RecipeSpec
 from clusterlab.engines.base import InputData, OutputResult
 from clusterlab.engines.local.engine import LocalEngine
-from clusterlab.ml.artifacts import load_model
 from clusterlab.ml.drift import DriftMeter, compare
 from clusterlab.ml.matching import inherit_metadata, match_models
 from clusterlab.ml.model import DISTANCE_COLUMN, LABEL_COLUMN, ClusteringModel
@@ -159,7 +158,7 @@ def _version_info(
         algorithm=algorithm,
         params=params,
         metrics=metrics,
-        approximate=load_model(folder).approximate,
+        approximate=bool(manifest.get("approximate", False)),
         rows=rows,
         signature=signature,
         lineage={**lineage, "data_hash": manifest.get("data_hash")},
