@@ -65,5 +65,7 @@ class SessionSummary(BaseModel):
     """Cache key of the training rows (see services.training_sample)."""
     data_version: str = ""
     """The dataset's version (fingerprint) the session was trained on."""
+    design: TaskDesign | None = None
+    """The design the session was trained with (the task's may have changed since)."""
     diagnostics: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utc_now)

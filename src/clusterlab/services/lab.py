@@ -337,6 +337,18 @@ class Model:
         labels = load_model(self.folder).predict(frame)["cluster_labels"]
         return labels.map(lambda v: self._names().get(v, v) if isinstance(v, str) else v)
 
+    def set_cluster_node(self, node: int) -> Model:
+        """Two-step: make hierarchy ``node`` a cluster (merging or splitting), re-scored.
+
+        Metrics, report and artifact are rebuilt on the session's training rows;
+        clusters that stay keep their names.
+        """
+        self._require_trained()
+        from clusterlab.services.hierarchy import set_cluster_node
+
+        set_cluster_node(self, node)
+        return self
+
     def deploy(
         self, saved_model: str, *, name: str | None = None, update: bool = False
     ) -> SavedModel:
@@ -422,6 +434,7 @@ def run_training(
             diagnostics=[d.message for d in result.diagnostics],
             sample=sample,
             data_version=data_version,
+            design=task.design,
         )
         write_model(staging / SESSION_FILE, summary)
         os.replace(staging, root / str(number))

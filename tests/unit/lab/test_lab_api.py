@@ -192,3 +192,34 @@ def test_session_recommends_k_with_stability(blobs: cl.Project) -> None:
     assert "k = 3" in choice.reason
     stable = {row.k: row.ari_mean for row in choice.table}
     assert stable[3] == pytest.approx(1.0, abs=0.01)
+
+
+def test_two_step_node_set_as_cluster_rescores_the_model(blobs: cl.Project) -> None:
+    task = blobs.create_clustering_task("points")
+    task.reject_feature("country")
+    task.disable_algorithm("kmeans")
+    task.set_algorithm("two_step", k=2, pre_k=12)
+    model = task.train().models[0]
+    tree = model.report.data.hierarchy
+    assert tree is not None
+    first, second = tree.cluster_nodes
+    model.rename_cluster(f"node_{second}", "Kept")
+    # Split the first cluster: set one of its children as a cluster.
+    child = tree.node(first).children[0]
+    model.set_cluster_node(child)
+    assert model.metrics["n_clusters"] == 3
+    names = {c.id: c.name for c in model.clusters}
+    assert names[f"node_{second}"] == "Kept"
+    assert f"node_{child}" in names
+    frame = blobs.dataset("points").to_pandas()
+    labels = model.predict(frame)
+    assert labels.nunique() == 3
+    assert model.report.data.hierarchy is not None
+    assert sorted(model.report.data.hierarchy.cluster_nodes) == sorted(
+        int(c.removeprefix("node_")) for c in names
+    )
+    matrix = StandardScaler().fit_transform(frame[["x", "y"]])
+    assert model.metrics["silhouette"] == pytest.approx(silhouette_score(matrix, labels))
+    model.set_cluster_node(first)  # merges the split cluster back
+    assert model.metrics["n_clusters"] == 2
+    assert {c.name for c in model.clusters} >= {"Kept"}
