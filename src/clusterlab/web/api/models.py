@@ -84,4 +84,30 @@ def deploy_model(
     return saved_model_json(saved)
 
 
+class NodeRequest(BaseModel):
+    """A node of a two-step model's hierarchy to set as a cluster."""
+
+    node: int = Field(ge=0, description="The node id (leaves are pre-clusters).")
+
+
+@router.post(MODEL + "/hierarchy/cluster-node")
+def set_cluster_node(
+    request: Request,
+    key: str,
+    task_id: str,
+    number: int,
+    model_id: str,
+    body: NodeRequest,
+) -> dict[str, Any]:
+    """Set a hierarchy node as a cluster (merging or splitting), then re-score the model.
+
+    Metrics, report and artifact are rebuilt; clusters that stay keep their names.
+    """
+    model = deps.model(request, key, task_id, number, model_id)
+    model.set_cluster_node(body.node)
+    data = model_json(model)
+    data["clusters"] = [c.model_dump() for c in model.clusters]
+    return data
+
+
 add_panel_routes(router, MODEL, deps.model)

@@ -1,7 +1,7 @@
 // Plotly charts fetched from the JSON API: report panels, dataset charts, the elbow.
 // Plotly is the global from /vendor/plotly.min.js, loaded only by pages with charts.
 
-import { $, $$, api, escapeHtml, formJson } from "./core.js";
+import { $, $$, api, busy, escapeHtml, flash, formJson } from "./core.js";
 
 export async function plot(target, url, key) {
   target.innerHTML = '<p class="muted loading">Loading…</p>';
@@ -67,4 +67,32 @@ export function initCharts() {
     return `${scatter.dataset.scatter}?${new URLSearchParams(params)}`;
   });
   initHeatmap();
+  initHierarchy();
+}
+
+function initHierarchy() {
+  const form = $("form[data-cluster-node]");
+  const target = $("#hierarchy");
+  if (!form || !target) return;
+  // Node markers carry their node id in customdata: a click picks the node.
+  const pick = () => {
+    if (!target.on) return setTimeout(pick, 200);
+    target.on("plotly_click", (event) => {
+      const id = event.points[0].customdata;
+      if (id !== undefined && id !== null) form.elements.node.value = Array.isArray(id) ? id[0] : id;
+    });
+  };
+  pick();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = form.querySelector("button");
+    try {
+      await busy(button, "Re-scoring…", () =>
+        api("POST", form.dataset.clusterNode, { node: Number(form.elements.node.value) }),
+      );
+      window.location.reload();
+    } catch (err) {
+      flash(err.message);
+    }
+  });
 }
