@@ -1,7 +1,8 @@
-"""What the Spark engine can run: its declared capability table for recipes.
+"""What the Spark engine can run: its declared capability tables for recipes and ML.
 
-Every recipe type, prepare processor, group aggregation and input file format has an
-entry saying whether Spark runs it and, if not (or with a caveat), why. The engine
+Every recipe type, prepare processor, group aggregation, input file format, clustering
+algorithm and ML design option has an entry saying whether Spark runs it and, if not
+(or with a caveat), why. The engine
 refuses a recipe that uses anything unsupported *before* starting a Spark job, and a
 UI can grey an option out with the same reason. Entries are declared, not probed: a
 processor added to `clusterlab.flow` is refused on Spark until it has been checked by
@@ -16,6 +17,8 @@ Examples
 []
 >>> SPARK_CAPABILITIES.input_formats["xlsx"].supported
 False
+>>> SPARK_CAPABILITIES.algorithm("dbscan").supported
+False
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 
 from clusterlab.core.dataset import DatasetKind
 from clusterlab.core.errors import UnsupportedError
+from clusterlab.core.mltask import FeatureType, TaskDesign
 from clusterlab.core.recipes import GroupSpec, PrepareSpec, RecipeSpec
 from clusterlab.engines.base import InputData
 
@@ -51,6 +55,11 @@ class EngineCapabilities:
     recipes, processors, aggregations, input_formats : mapping of str to Capability
         By recipe type, prepare step type, group aggregation and external file format.
         A name missing from a table is unsupported ("not verified on this engine").
+    algorithms : mapping of str to Capability
+        By clustering algorithm (`AlgorithmType` value, or an engine-only one).
+    ml_options : mapping of str to Capability
+        ML design options an engine may lack: ``text_features``, ``outliers``, and
+        ``gmm_covariance:<type>`` per Gaussian mixture covariance type.
     """
 
     engine: str
@@ -58,6 +67,8 @@ class EngineCapabilities:
     processors: Mapping[str, Capability] = field(default_factory=dict)
     aggregations: Mapping[str, Capability] = field(default_factory=dict)
     input_formats: Mapping[str, Capability] = field(default_factory=dict)
+    algorithms: Mapping[str, Capability] = field(default_factory=dict)
+    ml_options: Mapping[str, Capability] = field(default_factory=dict)
 
     def _lookup(self, table: Mapping[str, Capability], name: str) -> Capability:
         return table.get(name) or Capability(False, f"not verified on the {self.engine} engine")
@@ -89,6 +100,40 @@ class EngineCapabilities:
                     found.append(f"input {name} ({data.format.value} file): {cap.note}")
         return found
 
+    def algorithm(self, name: str) -> Capability:
+        """Whether this engine trains algorithm ``name``, and why not (or a caveat)."""
+        return self._lookup(self.algorithms, name)
+
+    def design_problems(self, design: TaskDesign) -> list[str]:
+        """Why models of ``design`` cannot train on this engine; empty if all can.
+
+        Examples
+        --------
+        >>> from clusterlab.core.mltask import DBSCANSpec, KMeansSpec
+        >>> SPARK_CAPABILITIES.design_problems(TaskDesign(algorithms=(KMeansSpec(),)))
+        []
+        >>> SPARK_CAPABILITIES.design_problems(TaskDesign(algorithms=(DBSCANSpec(),)))[0][:7]
+        'DBSCAN:'
+        """
+        from clusterlab.core.mltask import ALGORITHM_LABELS, AlgorithmType
+
+        found: list[str] = []
+        for spec in design.algorithms:
+            cap = self.algorithm(spec.type)
+            if spec.enabled and not cap.supported:
+                found.append(f"{ALGORITHM_LABELS[AlgorithmType(spec.type)]}: {cap.note}")
+            for covariance in getattr(spec, "covariance_types", ()):
+                cap = self._lookup(self.ml_options, f"gmm_covariance:{covariance}")
+                if spec.enabled and not cap.supported:
+                    found.append(f"Gaussian mixture, {covariance} covariance: {cap.note}")
+        text = [f.name for f in design.inputs if f.type is FeatureType.TEXT]
+        if text and not (cap := self._lookup(self.ml_options, "text_features")).supported:
+            found.append(f"text features ({', '.join(text)}): {cap.note}")
+        outliers = self._lookup(self.ml_options, "outliers")
+        if design.outliers.method != "none" and not outliers.supported:
+            found.append(f"outliers detection: {outliers.note}")
+        return found
+
     def check(self, recipe: RecipeSpec, inputs: Mapping[str, InputData] | None = None) -> None:
         """Raise `UnsupportedError` listing every problem `problems` finds."""
         found = self.problems(recipe, inputs)
@@ -104,6 +149,60 @@ _ROW_WISE = (
     "runs as a Python pandas UDF on the executors: clusterlab (with its lookup data) "
     "must be installed in the executors' Python"
 )
+
+_NO_PREDICT = (
+    "Spark has no distributed version; it needs all pairwise distances or a "
+    "neighbourhood graph on one machine: train it on the local engine (on a sample)"
+)
+
+_ALGORITHMS = {
+    "kmeans": Capability(
+        True,
+        "pyspark.ml K-means with k-means|| initialisation; n_init restarts with "
+        "seeds seed, seed + 1, ... keep the lowest cost",
+    ),
+    "minibatch_kmeans": Capability(
+        True,
+        "trained as Spark's full K-means (distributed, so no mini-batches are needed); "
+        "the batch size is ignored",
+    ),
+    "bisecting_kmeans": Capability(True, "Spark only (pyspark.ml BisectingKMeans)"),
+    "gmm": Capability(True, "pyspark.ml Gaussian mixture: full covariances only"),
+    "two_step": Capability(
+        True,
+        "K-means pre-clusters on Spark; the Ward tree over them is built on the driver",
+    ),
+    "agglomerative": Capability(False, f"agglomerative (Ward) clustering: {_NO_PREDICT}"),
+    "spectral": Capability(False, f"spectral clustering: {_NO_PREDICT}"),
+    "dbscan": Capability(False, f"DBSCAN: {_NO_PREDICT}"),
+    "hdbscan": Capability(False, f"HDBSCAN: {_NO_PREDICT}"),
+    "isolation_forest": Capability(
+        False, "pyspark.ml has no Isolation Forest: train it on the local engine"
+    ),
+    "custom": Capability(
+        False,
+        "custom models are scikit-learn code run on one machine: train them on the "
+        "local engine (a saved scikit-learn model can still score on Spark)",
+    ),
+}
+
+_ML_OPTIONS = {
+    "gmm_covariance:full": YES,
+    **{
+        f"gmm_covariance:{kind}": Capability(
+            False, "Spark's Gaussian mixture has full covariances only"
+        )
+        for kind in ("tied", "diag", "spherical")
+    },
+    "text_features": Capability(
+        False,
+        "TF-IDF and SVD are not part of the Spark trainer; treat the column as "
+        "categorical or reject it",
+    ),
+    "outliers": Capability(
+        False, "mini-cluster outliers detection is not part of the Spark trainer yet"
+    ),
+}
 
 SPARK_CAPABILITIES = EngineCapabilities(
     engine="spark",
@@ -122,8 +221,8 @@ SPARK_CAPABILITIES = EngineCapabilities(
             ["train", "apply", "cluster"],
             Capability(
                 False,
-                "ML recipes need the Spark trainer (pyspark.ml), which is not part of the "
-                "Spark engine yet",
+                "the Flow's ML recipes still run on the local engine: the Spark trainer "
+                "(pyspark.ml) and Spark scoring exist but are not yet routed from builds",
             ),
         ),
     },
@@ -184,6 +283,8 @@ SPARK_CAPABILITIES = EngineCapabilities(
             "Spark has no Excel reader; import the workbook as a managed dataset first",
         ),
     },
+    algorithms=_ALGORITHMS,
+    ml_options=_ML_OPTIONS,
 )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +89,35 @@ class SparkEngine:
         finally:
             for view in views:
                 session.catalog.dropTempView(view)
+
+    def score(
+        self,
+        data: InputData,
+        scorer: Any,
+        output: Path,
+        *,
+        columns: Sequence[str] | None = None,
+        batch_rows: int = 100_000,
+        log: Log,
+        progress: Any = None,
+    ) -> OutputResult:
+        """Score ``data`` on the executors in Arrow batches into the version folder ``output``.
+
+        Same contract as the local engine's ``score``: ``scorer`` maps a pandas batch to
+        the columns to add (e.g. a scikit-learn model's predict, run in the workers).
+        """
+        from clusterlab.engines.spark.ml_apply import score_dataset
+
+        return score_dataset(
+            self.session,
+            data,
+            scorer,
+            output,
+            columns=columns,
+            batch_rows=batch_rows,
+            log=log,
+            progress=progress,
+        )
 
     def run_recipe(
         self,
