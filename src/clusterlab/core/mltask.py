@@ -584,6 +584,8 @@ class ModelManifest(_Spec):
     library_versions: dict[str, str] = Field(default_factory=dict)
     seed: int | None = None
     data_hash: str | None = None
+    lineage: dict[str, str | int | None] = Field(default_factory=dict)
+    """Where the model comes from: task, session and model, or train recipe and dataset."""
     approximate: bool = False
     """New rows are labelled by an assignment rule, not the algorithm (Ward, spectral,
     DBSCAN, HDBSCAN: nearest centroid or nearest core point)."""

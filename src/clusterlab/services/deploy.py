@@ -46,6 +46,7 @@ from clusterlab.services.saved_models import (
     score_frame,
 )
 from clusterlab.services.training_sample import sample_columns
+from clusterlab.storage.atomic import write_text_atomic
 
 if TYPE_CHECKING:
     from clusterlab.services.project import Project
@@ -150,6 +151,10 @@ def _version_info(
     changes: list[str] | None = None,
 ) -> VersionInfo:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    # The manifest travels with the artifact: it names its lineage too (the sha256 it
+    # holds covers the artifact only, so it can be rewritten).
+    manifest["lineage"] = {**lineage, "saved_model_version": version_id}
+    write_text_atomic(folder / "manifest.json", json.dumps(manifest, indent=2))
     return VersionInfo(
         id=version_id,
         number=int(version_id[1:]),

@@ -45,6 +45,11 @@ def test_apply_writes_cluster_names_equal_to_predict(deployed: cl.Project) -> No
     assert [v.id for v in saved.versions] == ["v1"]
     assert saved.active.id == "v1"
     assert saved.active.info.source == "deploy"
+    manifest = saved.active.load().manifest
+    assert manifest is not None
+    assert manifest.lineage["saved_model_version"] == "v1"
+    assert manifest.lineage["task"] == saved.spec.task
+    assert len(manifest.artifact_sha256) == 64
     scored = deployed.dataset("points_scored").to_pandas()
     assert scored.columns.tolist()[:3] == ["x", "y", "truth"]
     assert {"cluster_labels", "cluster_id", "cluster_distance"} <= set(scored.columns)
