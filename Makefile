@@ -43,6 +43,7 @@ bench: venv
 	$(PY) benchmarks/import_csv.py
 	$(PY) benchmarks/flow.py
 	$(PY) benchmarks/lab.py
+	$(PY) benchmarks/score.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
