@@ -225,8 +225,10 @@ def _child_idle(p: dict[str, Any]) -> dict[str, Any]:
     import ibis  # noqa: F401
     import sklearn.cluster
     import sklearn.ensemble  # noqa: F401
+    import skops.io  # noqa: F401  (the worker saves every model with it)
 
     import clusterlab
+    import clusterlab.ml.stability
     import clusterlab.ml.training
     import clusterlab.services.lab  # noqa: F401
 
@@ -293,15 +295,17 @@ def bench_session(work: Path, src: Path, rows: int, repeat: int) -> None:
     print(
         f"median: sklearn {b_s:.2f} s; clusterlab train job {o_s:.2f} s, ratio "
         f"{o_s / b_s:.2f}x; in-process session + reports {s_s:.2f} s, ratio {s_s / b_s:.2f}x "
-        f"(goal <= {RATIO_GOAL:.1f}x: {verdict})"
+        f"(goal <= {RATIO_GOAL:.1f}x for the train job: {verdict})"
     )
     parts = {key: statistics.median(r["parts"][key] for r in solo) for key in solo[0]["parts"]}
     b_c = statistics.median(r["cpu"] for r in base)
     o_c = statistics.median(r["cpu"] for r in ours)
     s_c = statistics.median(r["cpu"] for r in solo)
+    verdict = "met" if o_c <= RATIO_GOAL * b_c else "NOT met"
     print(
         f"same in CPU seconds (work done, less sensitive to other processes): sklearn {b_c:.2f}"
-        f", train job {o_c:.2f} ({o_c / b_c:.2f}x), in-process {s_c:.2f} ({s_c / b_c:.2f}x)"
+        f", train job {o_c:.2f} ({o_c / b_c:.2f}x), in-process {s_c:.2f} ({s_c / b_c:.2f}x) "
+        f"(goal <= {RATIO_GOAL:.1f}x for the train job: {verdict})"
     )
     print("in-process breakdown (median s): " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()))
     for k in KS:
@@ -311,20 +315,25 @@ def bench_session(work: Path, src: Path, rows: int, repeat: int) -> None:
     check = measure("inertia", src=str(src), home=ours[0]["home"])
     bare = base[0]["fits"]["5"]["inertia"]
     metric = ours[0]["inertia"]["5"]
+    # Judged on the inertia recomputed here from the labels, not on our own metric.
+    gap = abs(check["inertia"] - bare) / bare
+    verdict = "met" if gap <= INERTIA_GOAL and check["labelled"] == rows else "NOT met"
     print(
         f"\nk=5 inertia on all rows: sklearn {bare:,.0f}; clusterlab metric {metric:,.0f} "
         f"({(metric - bare) / bare:+.3%}); recomputed here from its labels of "
         f"{check['labelled']:,} rows {check['inertia']:,.0f} "
         f"({(check['inertia'] - bare) / bare:+.3%})"
-        f" (goal within {INERTIA_GOAL:.0%})"
+        f" (goal within {INERTIA_GOAL:.0%}: {verdict})"
     )
     worker = max(r["worker_peak_mib"] for r in ours)
     inproc = max(r["peak_mib"] for r in solo)
+    verdict = "met" if worker - idle <= MEMORY_GOAL * matrix_mib else "NOT met"
     print(
         f"peak memory: float64 matrix {matrix_mib:.0f} MiB; modules alone {idle:.0f} MiB; "
         f"sklearn {max(r['peak_mib'] for r in base):.0f} MiB; clusterlab job worker {worker:.0f}"
         f" MiB ({(worker - idle) / matrix_mib:.1f}x the matrix above the modules); in-process "
-        f"{inproc:.0f} MiB ({(inproc - idle) / matrix_mib:.1f}x) (goal <= {MEMORY_GOAL:.0f}x)"
+        f"{inproc:.0f} MiB ({(inproc - idle) / matrix_mib:.1f}x) (goal <= {MEMORY_GOAL:.0f}x for "
+        f"the job worker: {verdict})"
     )
 
 

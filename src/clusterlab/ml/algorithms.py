@@ -257,8 +257,18 @@ class Clustering:
     assigner: dict[str, Any] | None = None
 
     def names_of(self, label_ids: IntArray) -> np.ndarray[Any, np.dtype[np.object_]]:
-        """The cluster name of each label id."""
-        return np.array([self.names[int(i)] for i in label_ids], dtype=object)
+        """The cluster name of each label id (`KeyError` for an id without a name)."""
+        ids = np.asarray(label_ids, dtype=np.int64)
+        known = np.array(sorted(self.names), dtype=np.int64)
+        # One lookup table indexed in C: a Python loop over a million rows took 0.6 s.
+        found = np.searchsorted(known, ids).clip(0, max(len(known) - 1, 0))
+        unknown = ids != known[found] if len(known) else np.ones(len(ids), dtype=bool)
+        if unknown.any():
+            raise KeyError(int(ids[np.argmax(unknown)]))
+        table = np.empty(len(known), dtype=object)
+        table[:] = [self.names[int(i)] for i in known]
+        names: np.ndarray[Any, np.dtype[np.object_]] = table[found]
+        return names
 
 
 def fit_kmeans_from_sample(

@@ -84,6 +84,37 @@ class ModelMetrics(BaseModel):
         return {k: v for k, v in self.model_dump().items() if k != "cluster_sizes"}
 
 
+def label_groups(labels: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """The distinct labels, each row's position among them, and their counts.
+
+    The same as ``np.unique(labels, return_inverse=True, return_counts=True)`` for
+    integer labels, in linear time: sorting a million labels took ~0.1 s, and every
+    metric needs this grouping.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ids, inverse, counts = label_groups(np.array([4, -1, 4, 2]))
+    >>> ids.tolist(), inverse.tolist(), counts.tolist()
+    ([-1, 2, 4], [2, 0, 2, 1], [1, 1, 2])
+    """
+    values = np.asarray(labels)
+    if values.size == 0 or not np.issubdtype(values.dtype, np.integer):
+        ids, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+        return ids, inverse.astype(np.int64), counts.astype(np.int64)
+    low, high = int(values.min()), int(values.max())
+    if high - low >= max(len(values), 1024):
+        # Ids far apart (a custom clusterer's): a table as wide as their range won't pay.
+        ids, inverse, found = np.unique(values, return_inverse=True, return_counts=True)
+        return ids.astype(np.int64), inverse.astype(np.int64), found.astype(np.int64)
+    shifted = values.astype(np.int64) - low
+    counts = np.bincount(shifted)
+    present = np.flatnonzero(counts)
+    lookup = np.full(len(counts), -1, dtype=np.int64)
+    lookup[present] = np.arange(len(present))
+    return (present + low).astype(np.int64), lookup[shifted], counts[present].astype(np.int64)
+
+
 def stratified_sample(labels: IntArray, size: int, seed: int) -> IntArray:
     """Row indices of about ``size`` rows, each cluster sampled in proportion to its size.
 
@@ -104,9 +135,10 @@ def stratified_sample(labels: IntArray, size: int, seed: int) -> IntArray:
 def silhouette_score_of(matrix: Matrix, labels: IntArray) -> float:
     """The mean euclidean silhouette of all rows, as scikit-learn's ``silhouette_score``.
 
-    Distances come in blocks of rows, each reduced at once to per-cluster sums by one
-    matrix product, so that memory stays under `SILHOUETTE_WORKING_MB` and time is a
-    few nanoseconds per pair of rows. Needs at least two clusters.
+    Distances come in blocks of rows, each reduced at once to per-cluster sums by
+    matrix products, so that memory stays under `SILHOUETTE_WORKING_MB` and time is a
+    few nanoseconds per pair of rows (each pair is measured once). Needs at least two
+    clusters.
 
     Examples
     --------
@@ -116,7 +148,7 @@ def silhouette_score_of(matrix: Matrix, labels: IntArray) -> float:
     0.8997
     """
     n_rows = matrix.shape[0]
-    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    _, inverse, counts = label_groups(labels)
     onehot = np.zeros((n_rows, len(counts)))
     onehot[np.arange(n_rows), inverse] = 1.0
     squares = np.einsum("ij,ij->i", matrix, matrix)[:, None]
@@ -125,28 +157,31 @@ def silhouette_score_of(matrix: Matrix, labels: IntArray) -> float:
     left = np.hstack([matrix, squares, ones])
     right = np.hstack([-2.0 * matrix, ones, squares])
     block_rows = max(1, min(_SILHOUETTE_BLOCK_CELLS, SILHOUETTE_WORKING_MB * 2**17) // n_rows)
-    scores = np.empty(n_rows)
+    sums = np.zeros((n_rows, len(counts)))
     # One BLAS thread: on these small products, threads cost more than they bring.
     with threadpool_limits(limits=1, user_api="blas"):
         for start in range(0, n_rows, block_rows):
             stop = min(start + block_rows, n_rows)
-            block = left[start:stop] @ right.T
+            # Distances are symmetric: a block meets only the rows from its own on and
+            # adds what it finds to both sides, which halves the distance work.
+            block = left[start:stop] @ right[start:].T
             # Rounding can leave tiny negatives, and a row's distance to itself is 0.
             np.maximum(block, 0.0, out=block)
             np.sqrt(block, out=block)
             rows = np.arange(stop - start)
-            block[rows, rows + start] = 0.0
-            sums = block @ onehot
-            own = inverse[start:stop]
-            size = counts[own]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                inside = sums[rows, own] / np.maximum(size - 1, 1)
-                means = sums / counts[None, :]
-                means[rows, own] = np.inf
-                nearest = means.min(axis=1)
-                value = (nearest - inside) / np.maximum(inside, nearest)
-            # A row alone in its cluster scores 0, as in Rousseeuw's definition.
-            scores[start:stop] = np.where(size > 1, np.nan_to_num(value), 0.0)
+            block[rows, rows] = 0.0
+            sums[start:stop] += block @ onehot[start:]
+            sums[stop:] += block[:, stop - start :].T @ onehot[start:stop]
+    rows = np.arange(n_rows)
+    size = counts[inverse]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inside = sums[rows, inverse] / np.maximum(size - 1, 1)
+        means = sums / counts[None, :]
+        means[rows, inverse] = np.inf
+        nearest = means.min(axis=1)
+        value = (nearest - inside) / np.maximum(inside, nearest)
+    # A row alone in its cluster scores 0, as in Rousseeuw's definition.
+    scores = np.where(size > 1, np.nan_to_num(value), 0.0)
     return float(scores.mean())
 
 
@@ -157,7 +192,7 @@ def silhouette(
 
     (None, None, None) when there are fewer than two clusters or no row is left alone.
     """
-    n_clusters = len(np.unique(labels))
+    n_clusters = len(label_groups(labels)[0])
     if n_clusters < 2 or n_clusters >= len(labels):
         return None, None, None
     exact = len(labels) <= spec.silhouette_exact_threshold
@@ -193,9 +228,9 @@ class ClusterSpread:
         >>> spread.means.ravel().tolist(), spread.squares.tolist(), spread.distances.tolist()
         ([1.0, 10.0], [2.0, 0.0], [2.0, 0.0])
         """
-        ids, inverse = np.unique(labels, return_inverse=True)
+        ids, inverse, found = label_groups(labels)
         k, width = len(ids), matrix.shape[1]
-        counts = np.bincount(inverse, minlength=k).astype(np.float64)
+        counts = found.astype(np.float64)
         # One weighted bincount per column: far faster than np.add.at on tall matrices.
         sums = np.empty((k, width))
         for j in range(width):
@@ -273,12 +308,15 @@ def compute_metrics(
     mixture : GaussianMixture, optional
         A fitted Gaussian mixture, to report its BIC and AIC on ``matrix``.
     """
-    ids, counts = np.unique(label_ids, return_counts=True)
+    ids, _, counts = label_groups(label_ids)
     sizes = {names[int(i)]: int(c) for i, c in zip(ids, counts, strict=True)}
-    clustered = label_ids >= 0
+    noise = int(counts[ids < 0].sum())
     # Indexing copies the matrix: only do it when there are noise rows to leave out.
-    x, y = (matrix, label_ids) if clustered.all() else (matrix[clustered], label_ids[clustered])
-    n_clusters = len(np.unique(y))
+    x, y = (matrix, label_ids)
+    if noise:
+        clustered = label_ids >= 0
+        x, y = matrix[clustered], label_ids[clustered]
+    n_clusters = int((ids >= 0).sum())
     value, used, exact = silhouette(x, y, spec)
     separated = 2 <= n_clusters < len(y)
     spread = ClusterSpread.of(x, y) if len(y) else None

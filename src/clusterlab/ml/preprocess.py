@@ -74,14 +74,21 @@ def prepare_frame(frame: pd.DataFrame, features: Sequence[FeatureHandling]) -> p
             f"(columns: {', '.join(map(str, frame.columns))}). Reject them in the design or "
             "add them to the dataset."
         )
+    if all(f.type is FeatureType.NUMERIC for f in inputs):
+        # One float block filled column by column and wrapped without a copy: a frame
+        # built from a dict of columns would copy them all again to consolidate them.
+        block = np.empty((len(inputs), len(frame)))
+        for row, feature in zip(block, inputs, strict=True):
+            row[:] = _numbers(frame[feature.name])
+            row[~np.isfinite(row)] = np.nan
+        names = [f.name for f in inputs]
+        return pd.DataFrame(block.T, index=frame.index, columns=names, copy=False)
     # Plain arrays, not Series, so that a duplicated index never triggers an alignment.
     out: dict[str, np.ndarray[Any, Any]] = {}
     for feature in inputs:
         column = frame[feature.name]
         if feature.type is FeatureType.NUMERIC:
-            values = np.array(
-                pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-            )
+            values = np.array(_numbers(column))
             values[~np.isfinite(values)] = np.nan
             out[feature.name] = values
         else:
@@ -90,6 +97,11 @@ def prepare_frame(frame: pd.DataFrame, features: Sequence[FeatureHandling]) -> p
             text[missing] = "" if feature.type is FeatureType.TEXT else np.nan
             out[feature.name] = text
     return pd.DataFrame(out, index=frame.index)
+
+
+def _numbers(column: pd.Series[Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The column as float64, text that is not a number as NaN (may share its memory)."""
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def rows_kept(prepared: pd.DataFrame, features: Sequence[FeatureHandling]) -> Mask:
@@ -129,10 +141,13 @@ def _numeric_step(feature: FeatureHandling) -> Any:
                 ),
             )
         )
+    # After an imputer the scaler gets a fresh array of its own: rescaling it in place
+    # spares a copy of the whole matrix (the imputer leaves the caller's data alone).
+    copy = handling.missing == "drop"
     if handling.rescaling == "standard":
-        steps.append(("scale", StandardScaler()))
+        steps.append(("scale", StandardScaler(copy=copy)))
     elif handling.rescaling == "minmax":
-        steps.append(("scale", MinMaxScaler()))
+        steps.append(("scale", MinMaxScaler(copy=copy)))
     return Pipeline(steps) if steps else "passthrough"
 
 
@@ -256,6 +271,28 @@ def _feature_names(feature: FeatureHandling, fitted: Any) -> list[str]:
     return [f"{feature.name}={level}" for level in levels]
 
 
+def _step_groups(
+    inputs: Sequence[FeatureHandling],
+) -> list[tuple[int, list[FeatureHandling]]]:
+    """Input features by transformer step: runs of numeric features handled alike share one.
+
+    One imputer and scaler over many columns gives the same values as one per column
+    (both work column by column) at a fraction of the cost: fifteen per-column
+    pipelines on 1M rows spent most of their time copying and validating each column.
+    Only consecutive features are grouped, so the matrix keeps the input order. Each
+    step is named ``f<i>`` after the position of its first feature.
+    """
+    groups: list[tuple[int, list[FeatureHandling]]] = []
+    for i, feature in enumerate(inputs):
+        if groups and feature.type is FeatureType.NUMERIC:
+            first = groups[-1][1][0]
+            if first.type is FeatureType.NUMERIC and first.numeric == feature.numeric:
+                groups[-1][1].append(feature)
+                continue
+        groups.append((i, [feature]))
+    return groups
+
+
 @dataclass
 class FittedPreprocessing:
     """The fitted column transformer of a session and the names of its output columns.
@@ -284,7 +321,7 @@ class FittedPreprocessing:
         kept = rows_kept(prepared, self.features)
         if not kept.any():
             return np.empty((0, len(self.feature_names))), kept
-        matrix = self.transformer.transform(prepared[kept])
+        matrix = self.transformer.transform(prepared if kept.all() else prepared[kept])
         return np.asarray(matrix, dtype=np.float64), kept
 
 
@@ -332,12 +369,16 @@ def fit_preprocessing(
             "clustering needs at least 2 rows. Train on a dataset with more rows"
             + (", or impute missing values instead of dropping rows." if len(frame) > 1 else ".")
         )
-    rows = prepared[kept]
+    # Boolean indexing copies every column: skip it when no row is dropped.
+    rows = prepared if kept.all() else prepared[kept]
+    del prepared
     steps: list[tuple[str, Any, Any]] = []
-    for i, feature in enumerate(inputs):
+    groups = _step_groups(inputs)
+    for i, group in groups:
+        feature = group[0]
         values = rows[feature.name]
         if feature.type is FeatureType.NUMERIC:
-            steps.append((f"f{i}", _numeric_step(feature), [feature.name]))
+            steps.append((f"f{i}", _numeric_step(feature), [f.name for f in group]))
         elif feature.type is FeatureType.CATEGORICAL:
             steps.append((f"f{i}", _categorical_step(feature, values), [feature.name]))
         else:
@@ -346,8 +387,10 @@ def fit_preprocessing(
     transformer = ColumnTransformer(steps, sparse_threshold=0.0, remainder="drop")
     matrix = np.asarray(transformer.fit_transform(rows), dtype=np.float64)
     names: list[str] = []
-    for i, feature in enumerate(inputs):
-        names += _feature_names(feature, transformer.named_transformers_[f"f{i}"])
+    for i, group in groups:
+        fitted = transformer.named_transformers_[f"f{i}"]
+        for feature in group:
+            names += _feature_names(feature, fitted)
     if len(names) != matrix.shape[1]:
         raise AssertionError(f"{len(names)} feature names for {matrix.shape[1]} columns")
     if not np.ptp(matrix, axis=0).any():

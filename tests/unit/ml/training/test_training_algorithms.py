@@ -262,3 +262,16 @@ def test_kmeans_above_the_sample_threshold_goes_through_the_sample():
     assert fitted.estimator.n_init == 1
     assert np.array_equal(fitted.estimator.predict(x), fitted.label_ids)
     assert set(fitted.names_of(fitted.label_ids)) == {f"cluster_{i}" for i in range(4)}
+
+
+def test_names_of_maps_every_id_and_refuses_an_unknown_one():
+    from clusterlab.ml.algorithms import Clustering
+
+    fitted = Clustering(None, np.array([0]), {-1: "noise", 0: "a", 2: "c"})
+    ids = np.array([2, -1, 0, 2])
+    assert fitted.names_of(ids).tolist() == ["c", "noise", "a", "c"]
+    assert fitted.names_of(np.array([], dtype=np.int64)).tolist() == []
+    with pytest.raises(KeyError):
+        fitted.names_of(np.array([0, 1]))
+    with pytest.raises(KeyError):
+        Clustering(None, np.array([0]), {}).names_of(np.array([0]))

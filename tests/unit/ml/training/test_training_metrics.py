@@ -138,3 +138,28 @@ def test_stratified_positions_returns_every_row_when_the_sample_is_not_smaller()
     labels = np.array([2, 0, 2, 1])
     assert stratified_positions(labels, 4, seed=0).tolist() == [0, 1, 2, 3]
     assert stratified_positions(labels, 10, seed=0).tolist() == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [[3, -1, 3, 0, 7, 0], [5, 5, 5], [-1, -1], [0, 10_000_000, 2], []],
+)
+def test_label_groups_are_those_of_np_unique(labels):
+    from clusterlab.ml.metrics import label_groups
+
+    values = np.asarray(labels, dtype=np.int64)
+    ids, inverse, counts = label_groups(values)
+    want = np.unique(values, return_inverse=True, return_counts=True)
+    assert ids.tolist() == want[0].tolist()
+    assert inverse.tolist() == want[1].tolist()
+    assert counts.tolist() == want[2].tolist()
+
+
+def test_silhouette_with_singletons_and_unsorted_labels_equals_sklearn():
+    from clusterlab.ml.metrics import silhouette_score_of
+
+    matrix, labels = three_groups(700, seed=4)
+    labels[[5, 99]] = 3  # a cluster of two rows
+    labels[400] = 4  # a cluster of one row scores 0
+    got = silhouette_score_of(matrix, labels)
+    assert got == pytest.approx(silhouette_score(matrix, labels), abs=1e-12)

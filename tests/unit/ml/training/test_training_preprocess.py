@@ -190,3 +190,38 @@ def test_the_encoder_holds_only_the_kept_levels():
     assert prep.feature_names[0] == "c=L0"
     assert "c=top" in prep.feature_names
     assert matrix[:, -1].sum() == 5000 - 9
+
+
+def test_numeric_runs_share_one_step_and_match_per_column_pipelines():
+    from sklearn.compose import ColumnTransformer
+
+    from clusterlab.ml.preprocess import _numeric_step
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(300, 4)) * [1, 10, 100, 1000], columns=list("abcd"))
+    frame.loc[rng.integers(0, 300, 20), "b"] = np.nan
+    frame["kind"] = rng.choice(["x", "y"], 300)
+    # a and b alike, then a categorical, then c and d alike but unlike a and b.
+    features = (
+        numeric("a"),
+        numeric("b"),
+        categorical("kind"),
+        numeric("c", rescaling="minmax", missing="median"),
+        numeric("d", rescaling="minmax", missing="median"),
+    )
+    prep, matrix, _ = fit_preprocessing(frame, features)
+    assert list(prep.transformer.named_transformers_) == ["f0", "f2", "f3"]
+    assert prep.feature_names == ("a", "b", "kind=x", "kind=y", "c", "d")
+    # The same values, bit for bit, as one pipeline per column (the former layout).
+    prepared = prepare_frame(frame, features)
+    numeric_features = [f for f in features if f.type == "numeric"]
+    per_column = ColumnTransformer(
+        [(f.name, _numeric_step(f), [f.name]) for f in numeric_features], sparse_threshold=0.0
+    ).fit_transform(prepared)
+    assert np.array_equal(matrix[:, [0, 1, 4, 5]], per_column)
+    # Scoring rows applies the same steps, and leaves the caller's frame alone.
+    before = frame.copy()
+    again, kept = prep.transform(frame)
+    assert kept.all()
+    assert np.array_equal(again, matrix)
+    pd.testing.assert_frame_equal(frame, before)
