@@ -138,7 +138,9 @@ def feature_diagnostics(feature: FeatureHandling, values: pd.Series[Any]) -> lis
     if feature.type is FeatureType.NUMERIC:
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         found += _unusable_numbers(feature, numbers, missing)
-        distinct = pd.unique(numbers[np.isfinite(numbers)]).size
+        finite = numbers[np.isfinite(numbers)]
+        # Only "one value or more?" matters here: min and max answer it in one pass.
+        distinct = 0 if finite.size == 0 else 1 if finite.min() == finite.max() else 2
     elif feature.type is FeatureType.CATEGORICAL:
         # Missing values become a level of their own unless imputed or dropped.
         counts_missing = feature.categorical.missing in ("own_level", "constant")

@@ -286,18 +286,30 @@ class ClusteringModel:
                 f"record_training needs one label id per matrix row: got {len(label_ids)} "
                 f"ids for a matrix of shape {matrix.shape}."
             )
-        ids = np.unique(label_ids[label_ids >= 0])
-        centers = np.empty((len(ids), matrix.shape[1]))
-        for n, i in enumerate(ids):
-            centers[n] = matrix[label_ids == i].mean(axis=0)
+        clustered = label_ids >= 0
+        ids, codes = np.unique(label_ids[clustered], return_inverse=True)
+        # Per-cluster sums by bincount: no copy of the matrix per cluster.
+        counts = np.bincount(codes, minlength=len(ids)).astype(np.float64)
+        rows = matrix[clustered] if not clustered.all() else matrix
+        centers = (
+            np.column_stack(
+                [
+                    np.bincount(codes, weights=rows[:, j], minlength=len(ids))
+                    for j in range(rows.shape[1])
+                ]
+            ).reshape(len(ids), matrix.shape[1])
+            / np.maximum(counts, 1)[:, None]
+        )
         self.training = TrainingState(ids, centers)
         distances = self.distances(matrix, label_ids)
-        names = np.array([self.names.get(int(i)) for i in label_ids], dtype=object)
         if row_labels is not None:
             fit = _fit_rows(row_labels, len(label_ids))
             all_distances = np.full(len(fit), np.nan)
             all_distances[fit] = distances
             names, distances = np.asarray(row_labels, dtype=object), all_distances
+        else:
+            lookup = {int(i): self.names.get(int(i)) for i in np.unique(label_ids)}
+            names = pd.Series(label_ids).map(lookup).to_numpy(dtype=object)
         self.training.baseline = DriftBaseline.from_training(names, distances)
 
     def predict(self, frame: pd.DataFrame, *, with_distance: bool = False) -> pd.DataFrame:
