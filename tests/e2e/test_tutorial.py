@@ -112,6 +112,8 @@ def node(page, kind: str, name: str):
 
 
 def test_tutorial_through_the_pages(page) -> None:
+    from playwright.sync_api import expect
+
     # Home: a new project from the starter, small for speed.
     page.goto("/")
     page.wait_for_selector("body[data-ready]")
@@ -147,7 +149,8 @@ def test_tutorial_through_the_pages(page) -> None:
     with page.expect_response(lambda r: "/clusters/" in r.url and r.request.method == "PUT"):
         page.fill("input.rename", NEW_NAME)
         page.press("input.rename", "Enter")
-    assert card.locator("[data-name]").inner_text() == NEW_NAME
+    # The card is redrawn after the response: wait for the new name, do not race it.
+    expect(card.locator("[data-name]")).to_have_text(NEW_NAME)
     assert old_name != NEW_NAME
     shot(page, "summary")
 

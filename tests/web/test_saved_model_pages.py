@@ -123,7 +123,7 @@ def test_deploy_dialog_offers_to_update_an_existing_saved_model(
 def test_hierarchy_and_anomalies_panels(client: TestClient, project: cl.Project) -> None:
     two_step = train_one(project, "kmeans", "two_step", pre_k=12, k=3)
     page = client.get(two_step, params={"panel": "hierarchy"}).text
-    assert "comes in a later version" in page
+    assert "Set as cluster and re-score" in page
     figure = client.get(f"/api{two_step.replace('/lab/', '/tasks/')}/hierarchy").json()
     nodes = next(t for t in figure["data"] if t["name"] == "nodes")
     assert len(nodes["x"]) == 2 * 12 - 1  # every pre-cluster and every merge
