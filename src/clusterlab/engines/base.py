@@ -8,11 +8,12 @@ caller's job, so no engine can leave a half-written dataset behind.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import pandas as pd
 import pyarrow as pa
 
 from clusterlab.core.dataset import CsvOptions, DatasetKind, FileFormat
@@ -42,7 +43,7 @@ class OutputResult:
 
 
 class Engine(Protocol):
-    """Runs recipes; implemented by `clusterlab.engines.local` and, later, Spark."""
+    """Runs recipes and scores datasets; implemented by the local and Spark engines."""
 
     name: str
 
@@ -65,4 +66,18 @@ class Engine(Protocol):
         limit: int = 100,
     ) -> dict[str, pa.Table]:
         """The first ``limit`` rows of each output (after step ``upto_step`` of a prepare)."""
+        ...
+
+    def score(
+        self,
+        data: InputData,
+        scorer: Callable[[pd.DataFrame], pd.DataFrame],
+        output: Path,
+        *,
+        columns: Sequence[str] | None = None,
+        batch_rows: int = 100_000,
+        log: Log,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> OutputResult:
+        """Write ``data`` plus the columns ``scorer`` adds to each batch into ``output``."""
         ...

@@ -147,7 +147,9 @@ def run_build(
         if recipe.type in ML_RECIPES:
             from clusterlab.services.ml_build import run_ml_recipe  # needs scikit-learn
 
-            ran = run_ml_recipe(project, recipe, force=force, log=say, progress=progress)
+            ran = run_ml_recipe(
+                project, recipe, force=force, log=say, progress=progress, engine=engine
+            )
             (report.ran if ran else report.skipped).append(name)
             continue
         inputs = {i: input_data(project, i, name) for i in recipe.inputs}

@@ -19,7 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
+import pyarrow.dataset
 
 from clusterlab.core.deploy import SavedModelSpec, VersionInfo
 from clusterlab.core.errors import InvalidInputError
@@ -28,7 +30,7 @@ from clusterlab.core.ml_recipes import ApplyParams, ClusterParams, TrainParams
 from clusterlab.core.recipes import RecipeSpec
 from clusterlab.engines.base import InputData, OutputResult
 from clusterlab.engines.local.engine import LocalEngine
-from clusterlab.ml.drift import DriftMeter, compare
+from clusterlab.ml.drift import DriftBaseline, DriftMeter, DriftRun, compare
 from clusterlab.ml.matching import inherit_metadata, match_models
 from clusterlab.ml.model import DISTANCE_COLUMN, LABEL_COLUMN, ClusteringModel
 from clusterlab.ml.sampling import sample_frame
@@ -256,23 +258,33 @@ def run_apply_recipe(
     output: Path,
     log: Log,
     progress: Callable[[int, int], None] | None = None,
+    engine: str = "local",
 ) -> OutputResult:
-    """Score the input with the saved model's active version, in batches, into ``output``."""
+    """Score the input with the saved model's active version, in batches, into ``output``.
+
+    On Spark the scikit-learn model scores in the executors. Drift is measured from
+    the written output either way (its ``cluster_id`` and ``cluster_distance``), so
+    both engines record the same figures.
+    """
+    from clusterlab.services.build import engine_for
+
     params = recipe.params
     assert isinstance(params, ApplyParams)
     saved = open_saved_model(project, recipe.inputs[1])
     version = saved.active
     model = version.load()
     names = version.names()
-    meter = DriftMeter(model.baseline)
+    keep_distance = params.distance
 
     def scorer(frame: pd.DataFrame) -> pd.DataFrame:
         added = score_frame(model, names, frame, with_distance=True)
-        meter.add(added[CLUSTER_ID_COLUMN], added[DISTANCE_COLUMN])
-        return added if params.distance else added.drop(columns=[DISTANCE_COLUMN])
+        return added if keep_distance else added.drop(columns=[DISTANCE_COLUMN])
 
-    log(f"{recipe.name}: scoring {data.name} with {saved.id} {version.id} ({version.info.label})")
-    result = LocalEngine().score(
+    log(
+        f"{recipe.name}: scoring {data.name} with {saved.id} {version.id} "
+        f"({version.info.label}) on the {engine} engine"
+    )
+    result = engine_for(engine).score(
         data,
         scorer,
         output,
@@ -281,7 +293,7 @@ def run_apply_recipe(
         log=log,
         progress=progress,
     )
-    run = meter.result()
+    run = measure_output(output, model.baseline)
     warnings = [] if model.baseline is None else compare(model.baseline, run, names=names).warnings
     for warning in warnings:
         log(f"{recipe.name}: drift: {warning.message}")
@@ -290,6 +302,7 @@ def run_apply_recipe(
         "recipe": recipe.name,
         "dataset": recipe.outputs[0],
         "version": version.id,
+        "engine": engine,
         "rows": result.rows,
         "run": run.model_dump(mode="json"),
         "warnings": [w.message for w in warnings],
@@ -297,6 +310,29 @@ def run_apply_recipe(
     (output / "drift.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
     saved.record_apply_run(record)
     return result
+
+
+def measure_output(output: Path, baseline: DriftBaseline | None) -> DriftRun:
+    """Cluster shares and distances of a scored version folder, read in batches.
+
+    Without ``cluster_distance`` (an apply recipe with ``distance=False``) only the
+    shares are measured.
+    """
+    meter = DriftMeter(baseline)
+    files = sorted(str(f) for f in output.glob("*.parquet"))
+    scored = pyarrow.dataset.dataset(files, format="parquet")
+    columns = [CLUSTER_ID_COLUMN]
+    if DISTANCE_COLUMN in scored.schema.names:
+        columns.append(DISTANCE_COLUMN)
+    for batch in scored.to_batches(columns=columns):
+        labels = batch.column(0).to_pandas()
+        distances = (
+            batch.column(1).to_numpy(zero_copy_only=False)
+            if len(columns) == 2
+            else np.full(batch.num_rows, np.nan)
+        )
+        meter.add(labels, distances)
+    return meter.result()
 
 
 def run_cluster_recipe(

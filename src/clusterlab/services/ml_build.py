@@ -36,11 +36,14 @@ def run_ml_recipe(
     force: bool,
     log: Log,
     progress: Callable[[float, str], None] | None = None,
+    engine: str = "local",
 ) -> bool:
     """Run ``recipe`` unless it is up to date; returns whether it ran.
 
     ``progress`` gets the share of the apply recipe's rows scored so far.
     """
+    if engine != "local" and recipe.type != "apply":
+        log(f"{recipe.name}: {recipe.type} recipes run on the local engine (scikit-learn)")
     data = input_data(project, recipe.inputs[0], recipe.name)
     parts = {"data": project.dataset(recipe.inputs[0]).fingerprint()}
     if recipe.type == "train":
@@ -68,7 +71,7 @@ def run_ml_recipe(
                 if progress:
                     progress(done / max(total, 1), f"{recipe.name}: {done:,} / {total:,} rows")
 
-            result = run_apply_recipe(project, recipe, data, folder, log, scored)
+            result = run_apply_recipe(project, recipe, data, folder, log, scored, engine)
         else:
             result = run_cluster_recipe(project, recipe, data, folder, log)
         (folder / SIGNATURE_FILE).write_text(json.dumps({"signature": sig, "recipe": recipe.name}))

@@ -217,12 +217,15 @@ SPARK_CAPABILITIES = EngineCapabilities(
         ),
         "sync": YES,
         "stack": YES,
+        "apply": Capability(
+            True, "the saved model (scikit-learn) scores in the executors, in Arrow batches"
+        ),
         **dict.fromkeys(
-            ["train", "apply", "cluster"],
+            ["train", "cluster"],
             Capability(
                 False,
-                "the Flow's ML recipes still run on the local engine: the Spark trainer "
-                "(pyspark.ml) and Spark scoring exist but are not yet routed from builds",
+                "train and cluster recipes run on the embedded engine (scikit-learn) even in "
+                "a Spark build: the pyspark.ml trainer is not yet routed from builds",
             ),
         ),
     },
