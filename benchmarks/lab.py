@@ -367,8 +367,13 @@ def bench_pycaret(work: Path) -> None:
     make_data(src, PYCARET_ROWS, PYCARET_COLUMNS)
     npy = work / "pycaret.npy"
     np.save(npy, _matrix(str(src)))
+    # PyCaret writes logs.log into its working folder: keep it in the scratch folder.
     done = subprocess.run(
-        [python, "-c", PYCARET_JOB, str(npy)], capture_output=True, text=True, check=False
+        [python, "-c", PYCARET_JOB, str(npy)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=work,
     )
     if done.returncode != 0:
         print(f"   PyCaret failed:\n{done.stderr[-2000:]}")
