@@ -86,7 +86,7 @@ def deploy(
     model._require_trained()
     task = model.session.task
     project = task.project
-    one = task.design.for_models(_params_of(model))
+    one = task.design.for_models(model.model_params)
     recipe = RecipeSpec(
         name=train_recipe_name(saved_model),
         type="train",
@@ -131,12 +131,6 @@ def deploy(
     publish_version(saved, fill)
     project.create_recipe(recipe, overwrite=update)
     return saved
-
-
-def _params_of(model: Model) -> Any:
-    from clusterlab.core.mltask import ModelParams
-
-    return ModelParams(algorithm=model.algorithm, params=model.params, pca=bool(model.summary.pca))
 
 
 def _version_info(

@@ -22,7 +22,6 @@ import pandas as pd
 
 from clusterlab.core.errors import InvalidInputError, StorageError
 from clusterlab.core.lab import ClusterMeta
-from clusterlab.core.mltask import ModelParams
 from clusterlab.ml.metrics import compute_metrics
 from clusterlab.ml.training import train_session
 from clusterlab.ml.twostep import TwoStepClustering
@@ -55,9 +54,7 @@ def set_cluster_node(model: Model, node: int) -> list[int]:
             "to edit this model's hierarchy."
         )
     frame = read_sample(session.task.folder, session.summary.sample)
-    params = ModelParams(
-        algorithm=model.algorithm, params=model.params, pca=bool(model.summary.pca)
-    )
+    params = model.model_params
     result = train_session(frame, design.for_models(params), sample=False)
     trained = result.models[0]
     if trained.model is None or not isinstance(trained.model.estimator, TwoStepClustering):

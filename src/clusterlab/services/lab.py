@@ -20,7 +20,13 @@ import pandas as pd
 
 from clusterlab.core.errors import InvalidInputError, InvalidNameError, NotFoundError
 from clusterlab.core.lab import ClusterMeta, ModelSummary, SessionSummary, TaskSpec
-from clusterlab.core.mltask import AlgorithmType, CustomSpec, FeatureRole, TaskDesign
+from clusterlab.core.mltask import (
+    AlgorithmType,
+    CustomSpec,
+    FeatureRole,
+    ModelParams,
+    TaskDesign,
+)
 from clusterlab.ml.artifacts import load_model
 from clusterlab.ml.guess import guess_design
 from clusterlab.ml.report import ClusterReport
@@ -231,6 +237,13 @@ class Model:
     @property
     def params(self) -> dict[str, Any]:
         return dict(self.summary.params)
+
+    @property
+    def model_params(self) -> ModelParams:
+        """The algorithm, its resolved parameters and the PCA variant, as one spec."""
+        return ModelParams(
+            algorithm=self.summary.algorithm, params=self.params, pca=bool(self.summary.pca)
+        )
 
     @property
     def metrics(self) -> dict[str, Any]:
