@@ -33,10 +33,9 @@ from clusterlab.engines.local.engine import LocalEngine
 from clusterlab.ml.drift import DriftBaseline, DriftMeter, DriftRun, compare
 from clusterlab.ml.matching import inherit_metadata, match_models
 from clusterlab.ml.model import DISTANCE_COLUMN, LABEL_COLUMN, ClusteringModel
-from clusterlab.ml.sampling import sample_frame
 from clusterlab.ml.training import train_session
 from clusterlab.services.lab import Model
-from clusterlab.services.model_store import CLUSTERS_FILE, ModelStore
+from clusterlab.services.model_store import CLUSTERS_FILE, REPORT_FILE, ModelStore
 from clusterlab.services.saved_models import (
     CLUSTER_ID_COLUMN,
     MATCHING_FILE,
@@ -47,14 +46,14 @@ from clusterlab.services.saved_models import (
     publish_version,
     score_frame,
 )
-from clusterlab.services.training_sample import sample_columns
+from clusterlab.services.training_sample import sample_columns, sample_rows
 from clusterlab.storage.atomic import write_text_atomic
 
 if TYPE_CHECKING:
     from clusterlab.services.project import Project
 
 Log = Callable[[str], None]
-_COPIED = ("model.skops", "manifest.json", "report.json", CLUSTERS_FILE)
+_COPIED = ("model.skops", "manifest.json", REPORT_FILE, CLUSTERS_FILE)
 
 
 def ml_signature(recipe: RecipeSpec, parts: dict[str, str]) -> str:
@@ -167,19 +166,12 @@ def _version_info(
     )
 
 
-def _training_rows(project: Project, recipe: RecipeSpec, design: Any) -> pd.DataFrame:
-    dataset = project.dataset(recipe.inputs[0])
-    limit = design.sampling.n if design.sampling.method == "first_n" else None
-    frame = dataset.to_pandas(sample_columns(design), limit=limit)
-    return sample_frame(frame, design.sampling).reset_index(drop=True)
-
-
 def run_train_recipe(project: Project, recipe: RecipeSpec, signature: str, log: Log) -> str:
     """Retrain the saved model on the recipe's input; returns the new active version id."""
     params = recipe.params
     assert isinstance(params, TrainParams)
     saved = open_saved_model(project, recipe.outputs[0])
-    frame = _training_rows(project, recipe, params.design)
+    frame = sample_rows(project.dataset(recipe.inputs[0]), params.design)
     log(f"{recipe.name}: training {params.design.grid()[0].label} on {len(frame):,} rows")
     result = train_session(frame, params.design, sample=False)
     trained = result.models[0]

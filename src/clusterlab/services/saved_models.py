@@ -25,6 +25,7 @@ from clusterlab.core.lab import ClusterMeta
 from clusterlab.ml.artifacts import load_model
 from clusterlab.ml.model import DISTANCE_COLUMN, LABEL_COLUMN, ClusteringModel
 from clusterlab.ml.report import ClusterReport
+from clusterlab.services.model_store import CLUSTERS_FILE, REPORT_FILE
 from clusterlab.storage.definitions import read_model, write_model
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 
 SPEC_FILE = "saved_model.json"
 VERSION_FILE = "version.json"
-CLUSTERS_FILE = "clusters.json"
-REPORT_FILE = "report.json"
 MATCHING_FILE = "matching.json"
 RUNS_FILE = "apply_runs.jsonl"
 CLUSTER_ID_COLUMN = "cluster_id"

@@ -58,6 +58,14 @@ def sample_path(task_folder: Path, key: str) -> Path:
     return task_folder / CACHE_DIR / f"{key}.parquet"
 
 
+def sample_rows(dataset: Dataset, design: TaskDesign) -> pd.DataFrame:
+    """The design's columns of ``dataset``, sampled as the design says (not cached)."""
+    spec = design.sampling
+    limit = spec.n if spec.method == "first_n" else None
+    frame = dataset.to_pandas(sample_columns(design), limit=limit)
+    return sample_frame(frame, spec).reset_index(drop=True)
+
+
 def load_sample(
     dataset: Dataset, design: TaskDesign, task_folder: Path, log: Callable[[str], None]
 ) -> tuple[pd.DataFrame, str]:
@@ -69,13 +77,11 @@ def load_sample(
         release_arrow_memory()
         log(f"Reusing the cached training sample ({len(frame):,} rows): the data is unchanged")
         return frame, key
-    spec = design.sampling
-    limit = spec.n if spec.method == "first_n" else None
-    frame = sample_frame(dataset.to_pandas(sample_columns(design), limit=limit), spec)
-    frame = frame.reset_index(drop=True)
+    frame = sample_rows(dataset, design)
     _write_parquet(frame, path)
     release_arrow_memory()
-    log(f"Sampled {len(frame):,} rows of {dataset.name} ({spec.method}); cached for later sessions")
+    method = design.sampling.method
+    log(f"Sampled {len(frame):,} rows of {dataset.name} ({method}); cached for later sessions")
     return frame, key
 
 
