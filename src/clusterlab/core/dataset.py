@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -58,6 +59,10 @@ class DatasetSpec(BaseModel):
     created_at: datetime = Field(default_factory=utc_now)
 
 
+EngineName = Literal["local", "spark"]
+"""The engines that run recipes and Lab sessions: DuckDB + scikit-learn, or Apache Spark."""
+
+
 class ProjectSpec(BaseModel):
     """The definition of a project."""
 
@@ -66,4 +71,7 @@ class ProjectSpec(BaseModel):
     key: str
     name: str
     description: str = ""
+    engine: EngineName = Field(
+        default="local", description="The engine recipes and Lab tasks use unless they name one."
+    )
     created_at: datetime = Field(default_factory=utc_now)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clusterlab.core.dataset import utc_now
+from clusterlab.core.dataset import EngineName, utc_now
 from clusterlab.core.mltask import TaskDesign
 
 
@@ -20,6 +20,9 @@ class TaskSpec(BaseModel):
     name: str
     dataset: str
     design: TaskDesign
+    engine: EngineName | None = Field(
+        default=None, description="The engine sessions train on; None: the project's."
+    )
     created_at: datetime = Field(default_factory=utc_now)
 
 

@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from clusterlab.core.dataset import EngineName
 from clusterlab.core.errors import InvalidInputError
 from clusterlab.core.ids import validate_name
 from clusterlab.core.ml_recipes import ApplyParams, ClusterParams, TrainParams
@@ -552,6 +553,8 @@ class RecipeSpec(_Spec):
     inputs: list[str]
     outputs: list[str]
     params: RecipeParams
+    engine: EngineName | None = None
+    """The engine this recipe runs on; None: the project's (a build may override both)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -71,6 +71,11 @@ class Project:
         """The project's display name."""
         return self.spec.name
 
+    @property
+    def engine(self) -> str:
+        """The engine recipes and Lab tasks run on unless they name their own."""
+        return self.spec.engine
+
     # -- datasets ---------------------------------------------------------------
 
     def datasets(self) -> list[Dataset]:
