@@ -83,12 +83,15 @@ def sample_frame(frame: pd.DataFrame, spec: SamplingSpec) -> pd.DataFrame:
     return frame.iloc[np.sort(rows)]
 
 
-def stratified_positions(labels: np.ndarray[Any, Any], size: int, seed: int) -> IntArray:
+def stratified_positions(
+    labels: np.ndarray[Any, Any], size: int, seed: int, min_rows: int = 2
+) -> IntArray:
     """Positions of about ``size`` rows, each label sampled in proportion to its count.
 
-    Every label keeps at least two rows (when it has them), so that each cluster still
-    has a within-cluster distance. Positions come back sorted; when ``size`` is not
-    below the number of rows, every position is returned.
+    Every label keeps at least ``min_rows`` rows (all of them when it has fewer): two
+    by default, so that each cluster still has a within-cluster distance. Positions
+    come back sorted; when ``size`` is not below the number of rows, every position is
+    returned.
 
     Examples
     --------
@@ -108,7 +111,7 @@ def stratified_positions(labels: np.ndarray[Any, Any], size: int, seed: int) -> 
     short = size - int(quota.sum())
     if short > 0:
         quota[np.argsort(-(share - quota), kind="stable")[:short]] += 1
-    quota = np.minimum(np.maximum(quota, 2), counts)
+    quota = np.minimum(np.maximum(quota, min_rows), counts)
     # One stable sort groups the rows of each label: no scan of all rows per label.
     order = np.argsort(inverse, kind="stable")
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])

@@ -127,6 +127,7 @@ def build_report(
     importances: Sequence[FeatureImportance] = (),
     bins: int = DEFAULT_BINS,
     max_levels: int = DEFAULT_MAX_LEVELS,
+    profile_sample: Any = None,
 ) -> ClusterReport:
     """Build every engine-neutral panel of a model report from its scored table.
 
@@ -148,6 +149,9 @@ def build_report(
         Variables importance, from `clusterlab.ml.report.importance.variables_importance`.
     bins, max_levels : int
         Profile bins of numeric features; levels kept per categorical feature.
+    profile_sample : ibis.Table, optional
+        A uniform sample of ``table``'s rows to read the profiles' numeric bins and box
+        statistics from (every other figure is of all rows); by default all rows.
     """
     stats = compute_stats(
         table,
@@ -178,6 +182,8 @@ def build_report(
         clusters=clusters,
         observations=observations,
         heatmap=build_heatmap(stats, max_levels=max_levels),
-        profiles=build_profiles(table, stats, bins=bins, max_levels=max_levels),
+        profiles=build_profiles(
+            table, stats, bins=bins, max_levels=max_levels, sample=profile_sample
+        ),
         importances=list(importances),
     )

@@ -7,9 +7,11 @@ value are reported as ``missing_share`` so bars plus missing add up to 1.
 Categorical features show their top 30 levels (missing values are a level, and the
 remaining levels are gathered in one "(other values)" bar).
 
-Box statistics (p9, p25, median, p75, p91) use the engines' *approximate*
-quantiles (DuckDB ``approx_quantile``, Spark ``percentile_approx``), which scale to
-any row count; on small data they may differ slightly from exact interpolation.
+Box statistics (p9, p25, median, p75, p91) are exact quantiles, one multi-quantile
+per feature. Counts, means, standard deviations and missing shares come from the
+report's statistics over every row; bins and box statistics may be read from a
+uniform sample of the rows (``sample``), which keeps the panel's cost bounded: its
+shares then split each row's non-missing share in the proportions the sample shows.
 """
 
 from __future__ import annotations
@@ -149,12 +151,20 @@ def _box(row: pd.Series, i: int) -> BoxStats | None:
 
 
 def _numeric_row(
-    name: str, size: int, counts: list[int], summary: NumericSummary, box: BoxStats | None
+    name: str,
+    size: int,
+    counts: Sequence[float],
+    summary: NumericSummary,
+    box: BoxStats | None,
 ) -> DistributionRow:
+    # counts/counted x count/size: counts/size when counted over every row; from a
+    # sample, the sample's proportions of the exact non-missing share.
+    counted = sum(counts)
+    scale = summary.count / size / counted if size and counted else 0.0
     return DistributionRow(
         name=name,
         count=size,
-        shares=[c / size for c in counts] if size else [0.0] * len(counts),
+        shares=[c * scale for c in counts],
         missing_share=(size - summary.count) / size if size else 0.0,
         mean=summary.mean,
         std=summary.std if summary.count else None,
@@ -177,6 +187,22 @@ def _bin_counts(
     return {c: grid[k].tolist() for k, c in enumerate(clusters)}
 
 
+def _overall_counts(
+    counts: dict[str, list[int]], summaries: dict[str, NumericSummary]
+) -> list[float]:
+    """The overall row's bins: each cluster's bins weighted to its non-missing count.
+
+    Counted over every row this is their plain sum; from a sample stratified on the
+    clusters, it undoes the sample's over-representation of small clusters.
+    """
+    totals = np.zeros(len(next(iter(counts.values()), [])))
+    for cluster, row in counts.items():
+        counted = sum(row)
+        if counted:
+            totals += np.asarray(row, dtype=np.float64) * (summaries[cluster].count / counted)
+    return totals.tolist()
+
+
 def _numeric_profiles(
     base: Any, stats: ReportStats, indices: list[int], bins: int
 ) -> dict[int, FeatureProfile]:
@@ -197,7 +223,7 @@ def _numeric_profiles(
         name = stats.features[i].name
         n_bins = layouts[i][2]
         counts = _bin_counts(hist, i, stats.clusters, n_bins)
-        totals = [sum(col) for col in zip(*counts.values(), strict=True)] or [0] * n_bins
+        totals = _overall_counts(counts, stats.numeric[name])
         rows = [
             _numeric_row(
                 c, stats.sizes[c], counts[c], stats.numeric[name][c], _box(quantiles[c], i)
@@ -246,6 +272,7 @@ def build_profiles(
     *,
     bins: int = DEFAULT_BINS,
     max_levels: int = DEFAULT_MAX_LEVELS,
+    sample: Any = None,
 ) -> list[FeatureProfile]:
     """Build one profile per feature, in the order of ``stats.features``.
 
@@ -262,6 +289,9 @@ def build_profiles(
         Equal-width bins between the global min and max of a numeric feature.
     max_levels : int
         Most frequent levels shown for a categorical feature.
+    sample : ibis.Table, optional
+        A uniform sample of ``table``'s rows (same columns) to read the numeric bins
+        and box statistics from, instead of every row.
 
     Examples
     --------
@@ -279,7 +309,8 @@ def build_profiles(
     numeric = [i for i, f in enumerate(stats.features) if f.is_numeric]
     built: dict[int, FeatureProfile] = {}
     if numeric:
-        base = prepared_table(table, stats.features, stats.cluster_column)
+        rows = table if sample is None else sample
+        base = prepared_table(rows, stats.features, stats.cluster_column)
         built = _numeric_profiles(base, stats, numeric, bins)
     return [
         built[i] if f.is_numeric else _categorical_profile(stats, f.name, max_levels)

@@ -126,3 +126,26 @@ def test_shares_plus_missing_sum_to_one(scored, rows, bins):
     elif frame.x.notna().any():
         assert (numeric.bin_edges[0], numeric.bin_edges[-1]) == (lo, hi)
         assert len(numeric.bin_edges) == bins + 1
+
+
+def test_profiles_from_a_stratified_sample_keep_exact_counts_and_reweight_the_overall(scored):
+    # Cluster a: 300 rows, three copies of the same 100 values; b: 40 rows, 10 missing.
+    a_values = [float(v % 10) for v in range(100)] * 3
+    b_values = [20.0 + v % 5 for v in range(30)] + [None] * 10
+    full = scored({"x": a_values + b_values, "cluster": ["a"] * 300 + ["b"] * 40})
+    # The sample over-represents b: one copy of a's values, all of b's rows.
+    sample = scored({"x": a_values[:100] + b_values, "cluster": ["a"] * 100 + ["b"] * 40})
+    stats = compute_stats(full, features_of(["x"]))
+    (exact,) = build_profiles(full, stats, bins=6)
+    (sampled,) = build_profiles(full, stats, bins=6, sample=sample)
+    # Bins and counts come from all rows; shares from the sample equal the exact ones
+    # here because each cluster's sample has its exact distribution.
+    assert sampled.bin_edges == exact.bin_edges
+    for got, want in zip(sampled.rows, exact.rows, strict=True):
+        assert got.count == want.count
+        assert got.missing_share == pytest.approx(want.missing_share)
+        assert got.shares == pytest.approx(want.shares)
+        assert sum(got.shares) + got.missing_share == pytest.approx(1.0)
+    # A plain sum of the sample's bins would give b 30 of 130 values, not 30 of 330.
+    assert sampled.overall.shares[-1] == pytest.approx(30 / 340)
+    assert sampled.clusters[0].box.median == pytest.approx(exact.clusters[0].box.median)
