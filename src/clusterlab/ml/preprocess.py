@@ -74,6 +74,11 @@ def prepare_frame(frame: pd.DataFrame, features: Sequence[FeatureHandling]) -> p
             f"(columns: {', '.join(map(str, frame.columns))}). Reject them in the design or "
             "add them to the dataset."
         )
+    names = [f.name for f in inputs]
+    if list(frame.columns) == names and all(_finite_floats(frame[n]) for n in names):
+        # Already what the transformer takes: no copy (the rows of a training session
+        # often are exactly its numeric inputs, and a copy would be a matrix more).
+        return frame
     if all(f.type is FeatureType.NUMERIC for f in inputs):
         # One float block filled column by column and wrapped without a copy: a frame
         # built from a dict of columns would copy them all again to consolidate them.
@@ -81,7 +86,6 @@ def prepare_frame(frame: pd.DataFrame, features: Sequence[FeatureHandling]) -> p
         for row, feature in zip(block, inputs, strict=True):
             row[:] = _numbers(frame[feature.name])
             row[~np.isfinite(row)] = np.nan
-        names = [f.name for f in inputs]
         return pd.DataFrame(block.T, index=frame.index, columns=names, copy=False)
     # Plain arrays, not Series, so that a duplicated index never triggers an alignment.
     out: dict[str, np.ndarray[Any, Any]] = {}
@@ -97,6 +101,11 @@ def prepare_frame(frame: pd.DataFrame, features: Sequence[FeatureHandling]) -> p
             text[missing] = "" if feature.type is FeatureType.TEXT else np.nan
             out[feature.name] = text
     return pd.DataFrame(out, index=frame.index)
+
+
+def _finite_floats(column: pd.Series[Any]) -> bool:
+    """Whether ``column`` is float64 without an infinity (missing values are NaN)."""
+    return column.dtype == np.float64 and not np.isinf(column.to_numpy()).any()
 
 
 def _numbers(column: pd.Series[Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -325,6 +334,31 @@ class FittedPreprocessing:
         return np.asarray(matrix, dtype=np.float64), kept
 
 
+TRANSFORM_BLOCK_ROWS = 100_000
+"""Rows transformed at a time into the session's matrix."""
+
+
+def _transform_in_blocks(transformer: Any, rows: pd.DataFrame) -> Matrix:
+    """``transformer.transform(rows)`` written block by block into one matrix.
+
+    ``fit_transform`` on all rows held three matrices at once (the imputed copy, the
+    scaled one and their stacking); block by block the output is the only full-size
+    array: on 1M rows x 15 the session's peak memory drops by a matrix, for one more
+    imputing pass (~0.1 s).
+    """
+    out: Matrix | None = None
+    for start in range(0, len(rows), TRANSFORM_BLOCK_ROWS):
+        block = np.asarray(
+            transformer.transform(rows.iloc[start : start + TRANSFORM_BLOCK_ROWS]),
+            dtype=np.float64,
+        )
+        if out is None:
+            out = np.empty((len(rows), block.shape[1]))
+        out[start : start + len(block)] = block
+    assert out is not None  # fit_preprocessing refuses fewer than 2 rows
+    return out
+
+
 def fit_preprocessing(
     frame: pd.DataFrame, features: Sequence[FeatureHandling]
 ) -> tuple[FittedPreprocessing, Matrix, Mask]:
@@ -385,7 +419,7 @@ def fit_preprocessing(
             # A scalar column selector hands the vectorizer the 1-D column it expects.
             steps.append((f"f{i}", _text_step(feature, values), feature.name))
     transformer = ColumnTransformer(steps, sparse_threshold=0.0, remainder="drop")
-    matrix = np.asarray(transformer.fit_transform(rows), dtype=np.float64)
+    matrix = _transform_in_blocks(transformer.fit(rows), rows)
     names: list[str] = []
     for i, group in groups:
         fitted = transformer.named_transformers_[f"f{i}"]

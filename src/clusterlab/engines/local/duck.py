@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from clusterlab.core.schema import StorageType
 
@@ -12,6 +15,26 @@ from clusterlab.core.schema import StorageType
 def connect() -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB connection; cheap, and never shared across threads."""
     return duckdb.connect(config={"preserve_insertion_order": True})
+
+
+@contextmanager
+def arrow_tables(tables: Mapping[str, pa.Table]) -> Iterator[dict[str, Any]]:
+    """Arrow tables as Ibis tables of a DuckDB connection of their own, closed on exit.
+
+    The tables are scanned in place, not copied. Ibis memtables on its default
+    connection stay registered (and their data alive) as long as anything refers to
+    their expression; a private connection frees everything when the block ends.
+    """
+    import ibis
+
+    raw = connect()
+    try:
+        for name, table in tables.items():
+            raw.register(name, table)
+        con = ibis.duckdb.from_connection(raw)
+        yield {name: con.table(name) for name in tables}
+    finally:
+        raw.close()
 
 
 def fetch_all(
