@@ -176,6 +176,12 @@ def test_profiles_importance_and_scatter(client: TestClient, task: ClusteringTas
     ):
         assert client.get(f"{report_url(task)}?panel={panel}").status_code == 200
     model = best(task)
+    rules = html.unescape(client.get(f"{report_url(task)}?panel=rules").text)
+    shown = {c.id: c.name for c in model.clusters}
+    for group in model.report.data.rules:
+        assert group.rules, f"no rule for {group.cluster}"
+        assert group.rules[0].text in rules
+        assert shown[group.cluster] in rules
     metrics = client.get(f"{report_url(task)}?panel=metrics").text
     assert "<th>Silhouette</th>" in metrics
     assert "higher is better" in metrics

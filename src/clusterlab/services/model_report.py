@@ -34,6 +34,11 @@ class ModelReport:
     def _panel(self, name: str) -> Any:
         panel = getattr(self.data, name)
         if panel is None:
+            if name == "rules":
+                raise NotFoundError(
+                    "This model's report has no rules: it was built before rules were "
+                    "added. Train a new session to get them."
+                )
             kind = {"hierarchy": "two-step", "anomalies": "Isolation Forest"}.get(name, "this")
             raise NotFoundError(f"This model's report has no {name} panel ({kind} models do).")
         return panel
@@ -93,6 +98,22 @@ class ModelReport:
             self._colors(),
             cluster_column=panel.cluster_column,
         )
+
+    def rules(self) -> pd.DataFrame:
+        """Each cluster as 1-3 rules: ``cluster``, ``rule``, ``coverage``, ``precision``,
+        ``support`` (rows the rule matches)."""
+        rows = [
+            {
+                "cluster": self._name(group.cluster),
+                "rule": rule.text,
+                "coverage": rule.coverage,
+                "precision": rule.precision,
+                "support": rule.support,
+            }
+            for group in self._panel("rules")
+            for rule in group.rules
+        ]
+        return pd.DataFrame(rows, columns=["cluster", "rule", "coverage", "precision", "support"])
 
     def anomalies(self) -> pd.DataFrame:
         """Isolation Forest: the top anomalies with their score and strength."""

@@ -27,6 +27,7 @@ from clusterlab.ml.report import DEFAULT_CLUSTER_COLUMN, build_report
 from clusterlab.ml.report.anomalies import SCORE_COLUMN, build_anomalies
 from clusterlab.ml.report.hierarchy import session_hierarchy
 from clusterlab.ml.report.panels import build_detailed_metrics, build_training_info
+from clusterlab.ml.report.rules import build_rules
 from clusterlab.ml.report.scatter import fit_projection, session_scatter
 from clusterlab.ml.sampling import stratified_positions
 from clusterlab.ml.training import SessionResult, TrainedModel
@@ -126,6 +127,11 @@ class ModelStore:
                 n_rows=len(result.frame),
             ),
         }
+        # Rules read the original feature values: the frame's, not the matrix.
+        kinds: dict[bool, list[str]] = {True: [], False: []}
+        for feature in self.features:
+            kinds[feature.is_numeric].append(feature.name)
+        panels["rules"] = build_rules(result.frame, model.labels, kinds[True], kinds[False])
         if model.hierarchy is not None:
             panels["hierarchy"] = session_hierarchy(result, model)
         if model.anomaly_scores is not None:

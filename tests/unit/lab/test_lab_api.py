@@ -63,6 +63,13 @@ def test_task_train_and_report(blobs: cl.Project) -> None:
         "cluster_label", "feature", "is_numeric_feature", "global_mean", "mean", "global_std",
         "std", "proportion", "global_proportion", "relative_importance",
     ]  # fmt: skip
+    rules = best.report.rules()
+    assert rules.columns.tolist() == ["cluster", "rule", "coverage", "precision", "support"]
+    # Three far-apart blobs: one near-perfect rule tells each cluster from the others.
+    first = rules.groupby("cluster").first()
+    assert len(first) == 3
+    assert (first["precision"] > 0.95).all()
+    assert (first["coverage"] > 0.9).all()
 
 
 def test_rename_clusters(blobs: cl.Project) -> None:

@@ -58,8 +58,9 @@ __all__ = [
     "round_threshold",
 ]
 
-DEFAULT_MAX_ROWS = 50_000
-"""Rows the trees learn from; beyond, a seeded cluster-stratified sample."""
+DEFAULT_MAX_ROWS = 10_000
+"""Rows the trees learn from; beyond, a seeded cluster-stratified sample. A depth-3
+tree needs few rows; on 1M rows x 15 and 5 clusters, 50,000 cost 2.2 s against 0.6."""
 TOP_LEVELS = 10
 """Most frequent levels of a categorical feature that get an indicator."""
 PRECISION_TOLERANCE = 0.01
@@ -425,18 +426,21 @@ def build_rules(
     if isinstance(labels, pd.Series):
         labels = labels.to_numpy()
     _check(frame, labels, numeric, categorical)
-    names = pd.Series(np.asarray(labels, dtype=object))
-    valid = names.notna().to_numpy()
-    rows = frame.reset_index(drop=True)[valid].reset_index(drop=True)
-    cluster_of = names[valid].astype(str).to_numpy(dtype=object)
-    clusters = sorted(set(cluster_of), key=_natural)
-    picked = stratified_positions(cluster_of, max_rows, seed)
+    # Integer codes by hashing: sorting or comparing a million label strings costs seconds.
+    codes, uniques = pd.factorize(pd.Series(np.asarray(labels, dtype=object)).astype(str))
+    valid = ~pd.isna(np.asarray(labels, dtype=object))
+    rows = frame.reset_index(drop=True)
+    if not valid.all():
+        rows, codes = rows[valid].reset_index(drop=True), codes[valid]
+    names = [str(u) for u in uniques]
+    clusters = sorted((n for j, n in enumerate(names) if (codes == j).any()), key=_natural)
+    picked = stratified_positions(codes, max_rows, seed)
     learn = rows.iloc[picked].reset_index(drop=True)
     design = _Design(learn, numeric, categorical, top_levels)
     learn_columns, all_columns = _Columns(learn), _Columns(rows)
     result = []
     for cluster in clusters:
-        member = cluster_of == cluster
+        member = codes == names.index(cluster)
         size = int(member.sum())
         in_sample = member[picked]
         found: list[Rule] = []

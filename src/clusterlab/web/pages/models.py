@@ -21,6 +21,7 @@ PANELS = (
     ("summary", "Summary"),
     ("importance", "Variables importance"),
     ("heatmap", "Heatmap"),
+    ("rules", "Rules"),
     ("profiles", "Cluster profiles"),
     ("scatter", "Scatter plot"),
     ("hierarchy", "Hierarchy"),
