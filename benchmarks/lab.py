@@ -50,6 +50,7 @@ TRUE_CLUSTERS = 6
 PYCARET_ROWS, PYCARET_COLUMNS = 100_000, 10
 RATIO_GOAL, INERTIA_GOAL, MEMORY_GOAL, PYCARET_GOAL = 1.0, 0.01, 4.0, 50.0
 MIB = 2**20
+REPORT_PARTS = ("metrics", "importance", "report", "panels")
 
 
 def make_data(path: Path, rows: int, columns: int = COLUMNS, seed: int = 7) -> None:
@@ -164,12 +165,11 @@ def _child_inertia(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _child_inprocess(p: dict[str, Any]) -> dict[str, Any]:
-    """The job's work without the job: load, train_session, then report per model."""
-    import ibis
-
+    """The job's work without the job: load, train_session, write each model, choose k."""
     import clusterlab as cl
-    from clusterlab.ml.report import build_report
+    from clusterlab.ml.stability import choose_k
     from clusterlab.ml.training import train_session
+    from clusterlab.services.model_store import ModelStore
 
     project = cl.Workspace(p["home"]).create_project("BENCH")
     project.import_dataset("customers", p["src"])
@@ -184,22 +184,17 @@ def _child_inprocess(p: dict[str, Any]) -> dict[str, Any]:
         result = train_session(frame, task.design)
         for key in ("preprocessing", "outliers", "pca"):
             parts[key] = result.timings.get(key, 0.0)
-        for model in result.models:
+        store = ModelStore(result, lambda _message: None)
+        for i, model in enumerate(result.models):
             if not model.ok:
                 raise RuntimeError(model.error)
-            for key in ("fit", "metrics"):
-                parts[key] = parts.get(key, 0.0) + model.timings[key]
-            mark = time.perf_counter()
-            importances = result.importances(model)
-            parts["importance"] = parts.get("importance", 0.0) + time.perf_counter() - mark
-            mark = time.perf_counter()
-            build_report(
-                ibis.memtable(result.scored_frame(model)),
-                result.report_features(),
-                cluster_order=model.cluster_names,
-                importances=importances,
-            )
-            parts["report"] = parts.get("report", 0.0) + time.perf_counter() - mark
+            summary = store.write(model, Path(p["home"]) / "models" / f"m{i}")
+            for key, seconds in summary.timings.items():
+                if key != "total":
+                    parts[key] = parts.get(key, 0.0) + seconds
+        mark = time.perf_counter()
+        choose_k(result)
+        parts["choose_k"] = time.perf_counter() - mark
     return {"seconds": clock.seconds, "cpu": clock.cpu, "parts": parts, "rows": len(frame)}
 
 
@@ -338,18 +333,18 @@ def bench_session(work: Path, src: Path, rows: int, repeat: int) -> None:
 
 
 def bench_scaling(work: Path, src: Path, rows: int) -> None:
-    print("\nscaling of metrics + variables importance + report (in-process, all three models):")
+    print("\nscaling of metrics + importance + report + panels (in-process, all three models):")
     first = None
     for share in (4, 2, 1):
         n = rows // share
         r = measure("inprocess", src=str(src), home=str(work / f"scale-{n}"), rows=n)
-        spent = sum(r["parts"].get(k, 0.0) for k in ("metrics", "importance", "report"))
+        spent = sum(r["parts"].get(k, 0.0) for k in REPORT_PARTS)
         per_row = spent / n * 1e6
         first = first or per_row
         print(
-            f"   {n:>9,} rows: metrics {r['parts']['metrics']:.2f} s, importance "
-            f"{r['parts']['importance']:.2f} s, report {r['parts']['report']:.2f} s; "
-            f"{per_row:.2f} us/row ({per_row / first:.2f}x the smallest size's)"
+            f"   {n:>9,} rows: "
+            + ", ".join(f"{k} {r['parts'].get(k, 0.0):.2f} s" for k in REPORT_PARTS)
+            + f"; {per_row:.2f} us/row ({per_row / first:.2f}x the smallest size's)"
         )
 
 

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
 import numpy as np
@@ -144,24 +145,21 @@ class ModelStore:
         return panels
 
     def write(self, model: TrainedModel, folder: Path) -> ModelSummary:
-        """Write ``model`` into ``folder``; a failed model gets its summary only."""
+        """Write ``model`` into ``folder``; a failed model gets its summary only.
+
+        The summary's timings add, to the model's fit and metrics, the seconds spent
+        here on its ``artifact``, ``importance``, ``report`` and other ``panels``.
+        """
         folder.mkdir(parents=True, exist_ok=True)
-        summary = ModelSummary(
-            id=folder.name,
-            label=model.params.label,
-            algorithm=model.params.algorithm.value,
-            params=dict(model.params.params),
-            pca=model.params.pca,
-            error=model.error,
-            metrics=model.metrics.as_dict() if model.metrics else {},
-            timings=dict(model.timings),
-            diagnostics=[d.message for d in model.diagnostics],
-        )
+        timings = dict(model.timings)
         if not model.ok:
             self.log(f"{model.params.label}: failed: {model.error}")
-            return summary
+            return _summary(model, folder, timings)
+        lap = _laps(timings)
         save_model(model, folder)
+        lap("artifact")
         importances = self.result.importances(model)
+        lap("importance")
         with self.tables(model) as (scored, profile_sample):
             report = build_report(
                 scored,
@@ -170,12 +168,41 @@ class ModelStore:
                 importances=importances,
                 profile_sample=profile_sample,
             )
+        lap("report")
         report = report.with_panels(**self.panels(model))
+        lap("panels")
         (folder / REPORT_FILE).write_text(report.model_dump_json(), encoding="utf-8")
         clusters = [
             ClusterMeta(id=c.name, name=c.name, color=c.color, suggested_name=c.suggested_name)
             for c in report.clusters
         ]
         write_json(folder / CLUSTERS_FILE, [c.model_dump() for c in clusters])
+        summary = _summary(model, folder, timings)
         self.log(f"{model.params.label}: silhouette {summary.metrics.get('silhouette')}")
         return summary
+
+
+def _laps(timings: dict[str, float]) -> Callable[[str], None]:
+    """``lap(name)`` records in ``timings`` the seconds since the previous lap."""
+    last = [perf_counter()]
+
+    def lap(name: str) -> None:
+        now = perf_counter()
+        timings[name] = now - last[0]
+        last[0] = now
+
+    return lap
+
+
+def _summary(model: TrainedModel, folder: Path, timings: dict[str, float]) -> ModelSummary:
+    return ModelSummary(
+        id=folder.name,
+        label=model.params.label,
+        algorithm=model.params.algorithm.value,
+        params=dict(model.params.params),
+        pca=model.params.pca,
+        error=model.error,
+        metrics=model.metrics.as_dict() if model.metrics else {},
+        timings=timings,
+        diagnostics=[d.message for d in model.diagnostics],
+    )
