@@ -13,7 +13,8 @@ kept, by coverage, and measured on every row given:
 - **coverage**: share of the cluster's rows matching it;
 - **precision**: share of the rows matching it that are in the cluster.
 
-A row whose value is missing matches no condition on that feature but ``is not``.
+A row whose value is missing (±inf counts as missing, as in training) matches no
+condition on that feature but ``is not``.
 
 Why one tree per cluster (one-vs-rest) rather than one multi-class tree: a tree of
 depth 3 has at most 8 leaves, so one tree for 7 or more clusters would leave some
@@ -146,7 +147,12 @@ class _Columns:
         key = (feature, True)
         if key not in self.cache:
             values = pd.to_numeric(self.frame[feature], errors="coerce")
-            self.cache[key] = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            infinite = np.isinf(numbers)
+            if infinite.any():
+                # Missing, as in training: a rule on an infinity would read nowhere.
+                numbers = np.where(infinite, np.nan, numbers)
+            self.cache[key] = numbers
         found: np.ndarray[Any, np.dtype[np.float64]] = self.cache[key]
         return found
 

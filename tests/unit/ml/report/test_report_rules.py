@@ -220,3 +220,13 @@ def test_docstring_examples():
     )
     assert result.failed == 0
     assert result.attempted > 0
+
+
+def test_infinities_are_read_as_missing():
+    frame = pd.DataFrame({"n": [1.0, 2.0, np.inf, 20.0, 21.0, -np.inf]})
+    high, low = build_rules(frame, ["low", "low", "low", "high", "high", "high"], ["n"])
+    # The tree learns without failing, and an infinite value matches no condition on n.
+    for found in (high, low):
+        (rule,) = found.rules
+        assert rule.text.startswith("n ")
+        assert (rule.support, rule.precision) == (2, 1.0)
