@@ -41,8 +41,12 @@ def build(
         bool, typer.Option("--no-upstream", help="Build only these datasets, not their inputs.")
     ] = False,
     engine: Annotated[
-        str, typer.Option(help="local (DuckDB) or spark (settings from CLUSTERLAB_SPARK_*).")
-    ] = "local",
+        str | None,
+        typer.Option(
+            help="Run every recipe on local (DuckDB) or spark (CLUSTERLAB_SPARK_*); "
+            "by default each runs on its own engine, else the project's."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Build datasets of the Flow (with what they depend on) as a job."""

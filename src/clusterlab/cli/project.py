@@ -1,4 +1,5 @@
-"""`clusterlab project …`: create, list, rename, delete, export and import projects."""
+"""`clusterlab project …`: create, list, rename, delete, export and import projects, and
+choose the engine their recipes run on."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import typer
 
 from clusterlab.cli.context import state
 from clusterlab.cli.output import console, print_json, print_table
+from clusterlab.services.engine_choice import recipe_engines
+from clusterlab.services.project import Project
 
 app = typer.Typer(
-    help="Create, list, rename, delete, export and import projects.", no_args_is_help=True
+    help="Create, list, rename, delete, export and import projects; choose their engine.",
+    no_args_is_help=True,
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -101,3 +105,72 @@ def import_(
         console.print(
             f"Imported project [bold]{project.key}[/] with {len(project.datasets())} datasets"
         )
+
+
+# For --recipe: the recipe follows its project's engine again.
+PROJECT_ENGINE = "project"
+
+
+@app.command("set-engine")
+def set_engine(
+    key: str,
+    engine: Annotated[
+        str,
+        typer.Argument(
+            help="local or spark; with --recipe also 'project' (follow the project's engine)."
+        ),
+    ],
+    recipe: Annotated[
+        str | None, typer.Option(help="Set this recipe's engine instead of the project's.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Choose the engine a project's recipes (or one recipe) run on in builds."""
+    project = state.workspace().project(key)
+    if recipe is not None:
+        spec = project.set_recipe_engine(recipe, None if engine == PROJECT_ENGINE else engine)
+        if as_json:
+            print_json({"key": key, "recipe": spec.name, "engine": spec.engine})
+        else:
+            shown = spec.engine or f"the project's ({project.engine})"
+            console.print(f"Recipe {spec.name} runs on {shown}")
+        return
+    project.set_engine(engine)
+    if as_json:
+        print_json({"key": key, "engine": project.engine})
+        return
+    console.print(f"Project {key} runs its recipes on {project.engine} unless they name one")
+    _print_engines(project)
+
+
+@app.command("engines")
+def engines(key: str, as_json: JsonOpt = False) -> None:
+    """Where each recipe runs in a build without --engine, and what stops it there."""
+    project = state.workspace().project(key)
+    if as_json:
+        print_json(
+            {
+                "engine": project.engine,
+                "recipes": [
+                    {
+                        "name": r.recipe.name,
+                        "engine": r.choice.engine,
+                        "own_engine": r.recipe.engine,
+                        "problems": r.problems,
+                    }
+                    for r in recipe_engines(project)
+                ],
+            }
+        )
+        return
+    console.print(f"Project {key}: engine {project.engine}")
+    _print_engines(project)
+
+
+def _print_engines(project: Project) -> None:
+    rows = [
+        (r.recipe.name, r.recipe.type, r.choice.describe(), "; ".join(r.problems) or "-")
+        for r in recipe_engines(project)
+    ]
+    if rows:
+        print_table("Recipes", ["Recipe", "Type", "Runs on", "Cannot run because"], rows)

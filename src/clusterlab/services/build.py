@@ -1,7 +1,9 @@
 """Build datasets of the Flow: run recipes in dependency order, publish outputs atomically.
 
 A smart build skips a recipe whose outputs were built from the same recipe spec and
-the same input versions (the *signature* stored beside each output version).
+the same input versions (the *signature* stored beside each output version). Each
+recipe runs on the build's engine, else its own, else its project's
+(`clusterlab.services.engine_choice`); the log names the engine of every recipe run.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from clusterlab.engines.local.engine import LocalEngine
 from clusterlab.flow.common import ibis_type
 from clusterlab.flow.compile import compile_recipe
 from clusterlab.flow.dag import FlowGraph
+from clusterlab.services.engine_choice import check_recipe_engine, plan_engines
 
 if TYPE_CHECKING:
     from clusterlab.services.project import Project
@@ -80,8 +83,10 @@ def check_recipe(project: Project, recipe: RecipeSpec) -> None:
     """Compile ``recipe`` against its inputs' schemas, so mistakes show before any build.
 
     Formula syntax errors and missing columns are reported with their step; inputs
-    that have no data yet are not known, so such a recipe is checked at build time.
+    that have no data yet are not known, so such a recipe is checked at build time. A
+    recipe naming an engine that cannot run it is refused with the engine's reasons.
     """
+    check_recipe_engine(project, recipe)
     if recipe.type in ML_RECIPES:
         return
     tables = {}
@@ -95,7 +100,9 @@ def check_recipe(project: Project, recipe: RecipeSpec) -> None:
 
 def signature(recipe: RecipeSpec, inputs: dict[str, InputData]) -> str:
     """Identity of a recipe run: its spec and the exact input versions it reads."""
-    parts: dict[str, object] = {"recipe": recipe.model_dump(mode="json")}
+    # Not the engine: both engines write the same outputs (the conformance suite checks
+    # it), and a project's or build's engine is no part of the spec either.
+    parts: dict[str, object] = {"recipe": recipe.model_dump(mode="json", exclude={"engine"})}
     for name, data in sorted(inputs.items()):
         if data.kind is DatasetKind.MANAGED:
             parts[name] = data.path.name
@@ -124,11 +131,15 @@ def run_build(
     *,
     force: bool = False,
     upstream: bool = True,
-    engine: str = "local",
+    engine: str | None = None,
     progress: Progress | None = None,
     log: Log | None = None,
 ) -> BuildReport:
-    """Build ``targets`` (every dataset when ``None``) and, if asked, what they depend on."""
+    """Build ``targets`` (every dataset when ``None``) and, if asked, what they depend on.
+
+    ``engine`` runs every recipe on one engine; None runs each on its own or its
+    project's. A recipe its engine cannot run stops the build before anything runs.
+    """
     say = log or (lambda _msg: None)
     graph = FlowGraph.of(project.recipes_specs())
     if targets is None:
@@ -137,18 +148,21 @@ def run_build(
         for name in targets:
             project.flow_item(name)
         order = graph.recipes_for(targets, upstream=upstream)
-    runner = engine_for(engine)
+    plan = plan_engines(project, [graph.recipes[name] for name in order], engine)
+    runners: dict[str, Engine] = {}
     report = BuildReport()
     say(f"Build of {project.key}: {len(order)} recipe(s) to consider: {', '.join(order) or 'none'}")
     for index, name in enumerate(order):
         recipe = graph.recipes[name]
+        choice = plan[name]
         if progress:
             progress(index / max(len(order), 1), f"{name} ({index + 1}/{len(order)})")
         if recipe.type in ML_RECIPES:
             from clusterlab.services.ml_build import run_ml_recipe  # needs scikit-learn
 
+            say(f"{name}: {recipe.type} recipe on {choice.describe()}")
             ran = run_ml_recipe(
-                project, recipe, force=force, log=say, progress=progress, engine=engine
+                project, recipe, force=force, log=say, progress=progress, engine=choice.engine
             )
             (report.ran if ran else report.skipped).append(name)
             continue
@@ -158,8 +172,14 @@ def run_build(
             say(f"{name}: up to date, skipped (inputs and recipe unchanged)")
             report.skipped.append(name)
             continue
-        say(f"{name}: running {recipe.type} recipe {recipe.inputs} -> {recipe.outputs}")
-        _run_one(project, runner, recipe, inputs, sig, say, report)
+        say(
+            f"{name}: running {recipe.type} recipe {recipe.inputs} -> {recipe.outputs} "
+            f"on {choice.describe()}"
+        )
+        # One engine per name and build: a Spark session starts only if a recipe needs it.
+        if choice.engine not in runners:
+            runners[choice.engine] = engine_for(choice.engine)
+        _run_one(project, runners[choice.engine], recipe, inputs, sig, say, report)
         report.ran.append(name)
     if progress:
         progress(1.0, "done")

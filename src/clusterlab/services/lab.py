@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from clusterlab.core.errors import InvalidInputError, InvalidNameError, NotFoundError
+from clusterlab.core.errors import (
+    InvalidInputError,
+    InvalidNameError,
+    NotFoundError,
+    UnsupportedError,
+)
 from clusterlab.core.lab import ClusterMeta, ModelSummary, SessionSummary, TaskSpec
 from clusterlab.core.mltask import (
     AlgorithmType,
@@ -27,12 +32,14 @@ from clusterlab.core.mltask import (
     ModelParams,
     TaskDesign,
 )
-from clusterlab.ml.artifacts import load_model
+from clusterlab.engines.capabilities import engine_name
+from clusterlab.ml.artifacts import load_model, read_manifest
 from clusterlab.ml.guess import guess_design
 from clusterlab.ml.report import ClusterReport
 from clusterlab.ml.stability import KRecommendation, choose_k
 from clusterlab.ml.training import train_session
 from clusterlab.services.jobs import run_job, start_job
+from clusterlab.services.lab_engine import check_design_change, refuse_unsupported
 from clusterlab.services.model_report import ModelReport
 from clusterlab.services.model_store import CLUSTERS_FILE, REPORT_FILE, ModelStore, write_json
 from clusterlab.services.training_sample import load_sample, prune_samples
@@ -72,7 +79,31 @@ class ClusteringTask:
         """Features handling, algorithms, reduction, outliers, sampling and metrics."""
         return self.spec.design
 
+    @property
+    def engine(self) -> str:
+        """The engine sessions train on: the task's own, else its project's."""
+        return self.spec.engine or self.project.engine
+
+    def set_engine(self, engine: str | None) -> ClusteringTask:
+        """Train later sessions on ``engine`` (``local``, ``spark``; None: the project's).
+
+        Refused while the design uses what that engine cannot train, naming each item.
+        """
+        name = None if engine is None else engine_name(engine)
+        chosen = name or self.project.engine
+        refuse_unsupported(
+            chosen,
+            self.design,
+            f"Task {self.id} cannot switch to the {chosen} engine while its design uses "
+            "what that engine cannot train",
+            "Disable or change these items first, then switch.",
+        )
+        self.spec = self.spec.model_copy(update={"engine": name})
+        write_model(self.folder / TASK_FILE, self.spec)
+        return self
+
     def _save(self, design: TaskDesign) -> ClusteringTask:
+        check_design_change(self.engine, self.design, design)
         self.spec = self.spec.model_copy(update={"design": design})
         write_model(self.folder / TASK_FILE, self.spec)
         return self
@@ -153,6 +184,13 @@ class ClusteringTask:
             raise InvalidInputError(
                 "Every column is rejected: use at least one as input with use_feature(column)."
             )
+        refuse_unsupported(
+            self.engine,
+            self.design,
+            f"Task {self.id} trains on the {self.engine} engine, so no job was started",
+            "Disable or change these items, or train on the local engine "
+            "(task.set_engine('local')).",
+        )
 
     def train(self, on_update: Callable[[Job], None] | None = None) -> Session:
         """Train one model per grid entry as a job; blocks and returns the session."""
@@ -258,6 +296,12 @@ class Model:
             raise InvalidInputError(f"{self.summary.label} failed to train: {self.error}")
 
     @property
+    def flavor(self) -> str:
+        """How the model is stored: ``sklearn`` (local engine) or ``spark``."""
+        self._require_trained()
+        return read_manifest(self.folder).flavor
+
+    @property
     def clusters(self) -> list[ClusterMeta]:
         """Name, color and description of each cluster."""
         self._require_trained()
@@ -346,8 +390,13 @@ class Model:
 
     def predict(self, frame: pd.DataFrame) -> pd.Series:
         """The cluster name of each row of ``frame`` (aligned with its index)."""
-        self._require_trained()
-        labels = load_model(self.folder).predict(frame)["cluster_labels"]
+        if self.flavor == "spark":
+            # Scored by this process's SparkSession (started on first use).
+            from clusterlab.services.spark_training import predict_on_spark
+
+            labels = predict_on_spark(self.folder, frame)
+        else:
+            labels = load_model(self.folder).predict(frame)["cluster_labels"]
         return labels.map(lambda v: self._names().get(v, v) if isinstance(v, str) else v)
 
     def set_cluster_node(self, node: int) -> Model:
@@ -356,7 +405,11 @@ class Model:
         Metrics, report and artifact are rebuilt on the session's training rows;
         clusters that stay keep their names.
         """
-        self._require_trained()
+        if self.flavor == "spark":
+            raise UnsupportedError(
+                f"{self.summary.label} was trained on Spark: its hierarchy cannot be cut at "
+                "another node yet. Train the task on the local engine to explore the tree."
+            )
         from clusterlab.services.hierarchy import set_cluster_node
 
         set_cluster_node(self, node)
@@ -382,12 +435,29 @@ class Model:
         return ModelReport(report, self._names())
 
 
-def create_task(project: Project, dataset: str, preset: str = "kmeans") -> ClusteringTask:
-    """Guess a design from the dataset's statistics and store the new task."""
+def create_task(
+    project: Project, dataset: str, preset: str = "kmeans", engine: str | None = None
+) -> ClusteringTask:
+    """Guess a design from the dataset's statistics and store the new task.
+
+    ``engine`` (None: the project's) must be able to train the preset's design.
+    """
     ds = project.dataset(dataset)
     design = guess_design(ds.stats(), preset)  # type: ignore[arg-type]
+    name = None if engine is None else engine_name(engine)
+    chosen = name or project.engine
+    refuse_unsupported(
+        chosen,
+        design,
+        f"A task with the {preset} preset cannot train on the {chosen} engine",
+        "Create it on the local engine, or with the kmeans preset.",
+    )
     spec = TaskSpec(
-        id=uuid.uuid4().hex[:8], name=f"Clustering on {dataset}", dataset=dataset, design=design
+        id=uuid.uuid4().hex[:8],
+        name=f"Clustering on {dataset}",
+        dataset=dataset,
+        design=design,
+        engine=name,
     )
     task = ClusteringTask(project, spec)
     write_model(task.folder / TASK_FILE, spec)
@@ -414,6 +484,10 @@ def run_training(
 ) -> int:
     """Train a session of the task (in the job's process) and publish its folder whole."""
     task = open_task(project, task_id)
+    if task.engine == "spark":
+        from clusterlab.services.spark_training import run_spark_training
+
+        return run_spark_training(task, progress, log)
     progress(0.0, "Reading the training sample")
     dataset = project.dataset(task.spec.dataset)
     data_version = dataset.fingerprint()

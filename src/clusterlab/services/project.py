@@ -20,6 +20,7 @@ from clusterlab.core.errors import (
 )
 from clusterlab.core.ids import validate_name
 from clusterlab.core.recipes import RecipeSpec, parse_recipe
+from clusterlab.engines.capabilities import engine_name
 from clusterlab.engines.local.duck import connect
 from clusterlab.engines.local.reader import (
     Source,
@@ -75,6 +76,31 @@ class Project:
     def engine(self) -> str:
         """The engine recipes and Lab tasks run on unless they name their own."""
         return self.spec.engine
+
+    def set_engine(self, engine: str) -> Project:
+        """Run recipes and Lab tasks on ``engine`` (``local`` or ``spark``) unless they
+        name their own; a build given an engine still overrides it.
+
+        Examples
+        --------
+        >>> import clusterlab as cl, tempfile
+        >>> p = cl.Workspace(tempfile.mkdtemp()).create_project("SHOP")
+        >>> p.set_engine("spark").engine
+        'spark'
+        """
+        defs = self.workspace.definitions
+        # Re-read: another process may have renamed the project since this one loaded it.
+        spec = defs.read_project(self.key).model_copy(update={"engine": engine_name(engine)})
+        defs.write_project(spec)
+        self.spec = spec
+        return self
+
+    def set_recipe_engine(self, recipe: str, engine: str | None) -> RecipeSpec:
+        """Run ``recipe`` on ``engine``; None: on the project's. Refused, with the
+        reasons, when that engine cannot run the recipe."""
+        from clusterlab.services.engine_choice import set_recipe_engine
+
+        return set_recipe_engine(self, recipe, engine)
 
     # -- datasets ---------------------------------------------------------------
 
@@ -229,14 +255,15 @@ class Project:
         *datasets: str,
         force: bool = False,
         upstream: bool = True,
-        engine: str = "local",
+        engine: str | None = None,
         on_update: Callable[[Job], None] | None = None,
     ) -> Job:
         """Build datasets (and what they depend on) as a job; waits and returns the job.
 
         A smart build skips recipes whose inputs and spec did not change since their
-        outputs were built; ``force=True`` rebuilds. Raises `JobFailedError` on failure,
-        leaving every output at its previous version.
+        outputs were built; ``force=True`` rebuilds. ``engine`` runs every recipe on
+        ``local`` or ``spark``; None runs each on its own engine, else the project's.
+        Raises `JobFailedError` on failure, leaving every output at its previous version.
         """
         if not datasets:
             raise InvalidInputError("Name at least one dataset to build, or use build_all().")
@@ -246,42 +273,57 @@ class Project:
             "datasets": list(datasets),
             "force": force,
             "upstream": upstream,
-            "engine": engine,
+            "engine": engine and engine_name(engine),
         }
         return run_job(self.workspace, "build", self.key, payload, on_update)
 
     def start_build(
-        self, datasets: list[str] | None = None, *, force: bool = False, upstream: bool = True
+        self,
+        datasets: list[str] | None = None,
+        *,
+        force: bool = False,
+        upstream: bool = True,
+        engine: str | None = None,
     ) -> Job:
         """Start a build of ``datasets`` (all when None) as a job and return at once."""
         for name in datasets or []:
             self.flow_item(name)
-        payload = {"datasets": datasets, "force": force, "upstream": upstream, "engine": "local"}
+        payload = {
+            "datasets": datasets,
+            "force": force,
+            "upstream": upstream,
+            "engine": engine and engine_name(engine),
+        }
         return start_job(self.workspace, "build", self.key, payload)
 
     def build_all(
         self,
         *,
         force: bool = False,
-        engine: str = "local",
+        engine: str | None = None,
         on_update: Callable[[Job], None] | None = None,
     ) -> Job:
-        """Build every dataset of the Flow in dependency order, as a job."""
-        payload = {"datasets": None, "force": force, "engine": engine}
+        """Build every dataset of the Flow in dependency order, as a job (``engine``: as
+        in `build`)."""
+        payload = {"datasets": None, "force": force, "engine": engine and engine_name(engine)}
         return run_job(self.workspace, "build", self.key, payload, on_update)
 
     # -- the Lab ------------------------------------------------------------------
 
-    def create_clustering_task(self, dataset: str, preset: str = "kmeans") -> ClusteringTask:
+    def create_clustering_task(
+        self, dataset: str, preset: str = "kmeans", engine: str | None = None
+    ) -> ClusteringTask:
         """Lab → AutoML Clustering on ``dataset``: a design guessed from its statistics.
 
         ``preset`` is ``"kmeans"`` (K-means k = 3, 5, 7) or ``"anomaly"`` (Isolation Forest).
+        ``engine`` is where its sessions train: ``"local"`` (scikit-learn), ``"spark"``
+        (pyspark.ml), or None for the project's engine (`task.engine` resolves it).
         """
         if preset not in ("kmeans", "anomaly"):
             raise InvalidInputError(f"Unknown preset {preset!r}: choose 'kmeans' or 'anomaly'.")
         from clusterlab.services import lab  # scikit-learn loads only when the Lab is used
 
-        return lab.create_task(self, dataset, preset)
+        return lab.create_task(self, dataset, preset, engine)
 
     def clustering_task(self, task_id: str) -> ClusteringTask:
         """The Lab task with this id."""

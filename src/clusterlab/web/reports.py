@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from clusterlab.core.errors import InvalidInputError, NotFoundError
 from clusterlab.core.mltask import TaskDesign
+from clusterlab.web.engines import check_design_engine
 from clusterlab.web.serialize import plain
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ def save_design(task: ClusteringTask, data: dict[str, Any]) -> ClusteringTask:
     """Validate a whole design sent by the Design tab and store it on the task.
 
     The features must stay the dataset's columns: the design editor changes their
-    handling, never which columns exist.
+    handling, never which columns exist. Nothing the task's engine cannot train may be
+    added (DBSCAN on Spark, say): 422 with the engine's reasons.
     """
     try:
         design = TaskDesign.model_validate(data)
@@ -53,6 +55,7 @@ def save_design(task: ClusteringTask, data: dict[str, Any]) -> ClusteringTask:
             "The design's features must be the dataset's columns; "
             f"missing: {sorted(before - after)}, unknown: {sorted(after - before)}."
         )
+    check_design_engine(task, design)
     return task.update_design(design)
 
 

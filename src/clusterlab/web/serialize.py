@@ -42,12 +42,13 @@ def plain(value: Any) -> Any:
 
 
 def project_json(project: Project) -> dict[str, Any]:
-    """A project: KEY, name, description, creation time."""
+    """A project: KEY, name, description, engine, creation time."""
     spec = project.spec
     return {
         "key": spec.key,
         "name": spec.name,
         "description": spec.description,
+        "engine": spec.engine,
         "created_at": spec.created_at.isoformat(),
     }
 
@@ -96,12 +97,15 @@ def log_json(line: LogLine) -> dict[str, Any]:
 
 
 def task_json(task: ClusteringTask) -> dict[str, Any]:
-    """A Lab task with its design and the numbers of its sessions."""
+    """A Lab task with its design, the numbers of its sessions, and its engine: its own
+    (``engine``, null: the project's) and the one it trains on (``runs_on``)."""
     return {
         "id": task.id,
         "name": task.spec.name,
         "dataset": task.spec.dataset,
         "created_at": task.spec.created_at.isoformat(),
+        "engine": task.spec.engine,
+        "runs_on": task.engine,
         "design": task.design.model_dump(mode="json"),
         "sessions": [s.summary.number for s in task.sessions()],
     }

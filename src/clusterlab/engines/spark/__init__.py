@@ -10,7 +10,8 @@ Examples
 ('spark', True)
 """
 
-from clusterlab.engines.spark.capabilities import SPARK_CAPABILITIES, Capability, EngineCapabilities
+from clusterlab.engines.capabilities import Capability, EngineCapabilities
+from clusterlab.engines.spark.capabilities import SPARK_CAPABILITIES
 from clusterlab.engines.spark.engine import SparkEngine, SparkJobError
 from clusterlab.engines.spark.session import SparkUnavailableError
 from clusterlab.engines.spark.settings import SparkSettings

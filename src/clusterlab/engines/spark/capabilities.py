@@ -2,11 +2,12 @@
 
 Every recipe type, prepare processor, group aggregation, input file format, clustering
 algorithm and ML design option has an entry saying whether Spark runs it and, if not
-(or with a caveat), why. The engine
-refuses a recipe that uses anything unsupported *before* starting a Spark job, and a
-UI can grey an option out with the same reason. Entries are declared, not probed: a
-processor added to `clusterlab.flow` is refused on Spark until it has been checked by
-the conformance suite (``tests/engines``) and listed here.
+(or with a caveat), why. The engine refuses a recipe that uses anything unsupported
+*before* starting a Spark job, and the UI greys an option out with the same reason.
+Entries are declared, not probed: a processor added to `clusterlab.flow` is refused on
+Spark until it has been checked by the conformance suite (``tests/engines``) and listed
+here. The table's types live in `clusterlab.engines.capabilities`, beside the local
+engine's; this module never imports pyspark.
 
 Examples
 --------
@@ -24,126 +25,10 @@ False
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
-from clusterlab.core.dataset import DatasetKind
-from clusterlab.core.errors import UnsupportedError
-from clusterlab.core.mltask import FeatureType, TaskDesign
-from clusterlab.core.recipes import GroupSpec, PrepareSpec, RecipeSpec
+from clusterlab.core.recipes import RecipeSpec
 from clusterlab.engines.base import InputData
-
-
-@dataclass(frozen=True)
-class Capability:
-    """Whether an engine supports one thing, and a note: why not, or a caveat."""
-
-    supported: bool
-    note: str = ""
-
-
-YES = Capability(True)
-
-
-@dataclass(frozen=True)
-class EngineCapabilities:
-    """The declared capabilities of one engine for recipes.
-
-    Attributes
-    ----------
-    engine : str
-        The engine's name.
-    recipes, processors, aggregations, input_formats : mapping of str to Capability
-        By recipe type, prepare step type, group aggregation and external file format.
-        A name missing from a table is unsupported ("not verified on this engine").
-    algorithms : mapping of str to Capability
-        By clustering algorithm (`AlgorithmType` value, or an engine-only one).
-    ml_options : mapping of str to Capability
-        ML design options an engine may lack: ``text_features``, ``outliers``, and
-        ``gmm_covariance:<type>`` per Gaussian mixture covariance type.
-    """
-
-    engine: str
-    recipes: Mapping[str, Capability] = field(default_factory=dict)
-    processors: Mapping[str, Capability] = field(default_factory=dict)
-    aggregations: Mapping[str, Capability] = field(default_factory=dict)
-    input_formats: Mapping[str, Capability] = field(default_factory=dict)
-    algorithms: Mapping[str, Capability] = field(default_factory=dict)
-    ml_options: Mapping[str, Capability] = field(default_factory=dict)
-
-    def _lookup(self, table: Mapping[str, Capability], name: str) -> Capability:
-        return table.get(name) or Capability(False, f"not verified on the {self.engine} engine")
-
-    def problems(
-        self, recipe: RecipeSpec, inputs: Mapping[str, InputData] | None = None
-    ) -> list[str]:
-        """Why ``recipe`` (reading ``inputs``) cannot run on this engine; empty if it can."""
-        found: list[str] = []
-        kind = self._lookup(self.recipes, recipe.type)
-        if not kind.supported:
-            found.append(f"{recipe.type} recipes: {kind.note}")
-        params = recipe.params
-        if isinstance(params, PrepareSpec):
-            for i, step in enumerate(params.steps):
-                cap = self._lookup(self.processors, step.type)
-                if step.enabled and not cap.supported:
-                    found.append(f"step {i + 1} ({step.type}): {cap.note}")
-        if isinstance(params, GroupSpec):
-            for column in params.aggregations:
-                for agg in column.aggregations:
-                    cap = self._lookup(self.aggregations, agg.value)
-                    if not cap.supported:
-                        found.append(f"{agg.value} of {column.column}: {cap.note}")
-        for name, data in (inputs or {}).items():
-            if data.kind is DatasetKind.EXTERNAL:
-                cap = self._lookup(self.input_formats, data.format.value)
-                if not cap.supported:
-                    found.append(f"input {name} ({data.format.value} file): {cap.note}")
-        return found
-
-    def algorithm(self, name: str) -> Capability:
-        """Whether this engine trains algorithm ``name``, and why not (or a caveat)."""
-        return self._lookup(self.algorithms, name)
-
-    def design_problems(self, design: TaskDesign) -> list[str]:
-        """Why models of ``design`` cannot train on this engine; empty if all can.
-
-        Examples
-        --------
-        >>> from clusterlab.core.mltask import DBSCANSpec, KMeansSpec
-        >>> SPARK_CAPABILITIES.design_problems(TaskDesign(algorithms=(KMeansSpec(),)))
-        []
-        >>> SPARK_CAPABILITIES.design_problems(TaskDesign(algorithms=(DBSCANSpec(),)))[0][:7]
-        'DBSCAN:'
-        """
-        from clusterlab.core.mltask import ALGORITHM_LABELS, AlgorithmType
-
-        found: list[str] = []
-        for spec in design.algorithms:
-            cap = self.algorithm(spec.type)
-            if spec.enabled and not cap.supported:
-                found.append(f"{ALGORITHM_LABELS[AlgorithmType(spec.type)]}: {cap.note}")
-            for covariance in getattr(spec, "covariance_types", ()):
-                cap = self._lookup(self.ml_options, f"gmm_covariance:{covariance}")
-                if spec.enabled and not cap.supported:
-                    found.append(f"Gaussian mixture, {covariance} covariance: {cap.note}")
-        text = [f.name for f in design.inputs if f.type is FeatureType.TEXT]
-        if text and not (cap := self._lookup(self.ml_options, "text_features")).supported:
-            found.append(f"text features ({', '.join(text)}): {cap.note}")
-        outliers = self._lookup(self.ml_options, "outliers")
-        if design.outliers.method != "none" and not outliers.supported:
-            found.append(f"outliers detection: {outliers.note}")
-        return found
-
-    def check(self, recipe: RecipeSpec, inputs: Mapping[str, InputData] | None = None) -> None:
-        """Raise `UnsupportedError` listing every problem `problems` finds."""
-        found = self.problems(recipe, inputs)
-        if found:
-            raise UnsupportedError(
-                f"Recipe {recipe.name} cannot run on the {self.engine} engine: "
-                + "; ".join(found)
-                + ". Run it on the local engine, or change the recipe."
-            )
-
+from clusterlab.engines.capabilities import YES, Capability, EngineCapabilities
 
 _ROW_WISE = (
     "runs as a Python pandas UDF on the executors: clusterlab (with its lookup data) "
@@ -172,10 +57,10 @@ _ALGORITHMS = {
         True,
         "K-means pre-clusters on Spark; the Ward tree over them is built on the driver",
     ),
-    "agglomerative": Capability(False, f"agglomerative (Ward) clustering: {_NO_PREDICT}"),
-    "spectral": Capability(False, f"spectral clustering: {_NO_PREDICT}"),
-    "dbscan": Capability(False, f"DBSCAN: {_NO_PREDICT}"),
-    "hdbscan": Capability(False, f"HDBSCAN: {_NO_PREDICT}"),
+    # The notes name no algorithm: messages put the algorithm's label before them.
+    **dict.fromkeys(
+        ["agglomerative", "spectral", "dbscan", "hdbscan"], Capability(False, _NO_PREDICT)
+    ),
     "isolation_forest": Capability(
         False, "pyspark.ml has no Isolation Forest: train it on the local engine"
     ),
@@ -218,14 +103,16 @@ SPARK_CAPABILITIES = EngineCapabilities(
         "sync": YES,
         "stack": YES,
         "apply": Capability(
-            True, "the saved model (scikit-learn) scores in the executors, in Arrow batches"
+            True,
+            "a scikit-learn saved model scores in the executors, in Arrow batches; a Spark "
+            "one through its PipelineModel (its cluster_distance is left empty)",
         ),
         **dict.fromkeys(
             ["train", "cluster"],
             Capability(
-                False,
-                "train and cluster recipes run on the embedded engine (scikit-learn) even in "
-                "a Spark build: the pyspark.ml trainer is not yet routed from builds",
+                True,
+                "trained with pyspark.ml (the Spark trainer): the design's algorithm must be "
+                "one Spark trains; a train recipe makes a saved-model version of flavor 'spark'",
             ),
         ),
     },

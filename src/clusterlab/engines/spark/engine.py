@@ -22,7 +22,8 @@ import pyarrow as pa
 from clusterlab.core.errors import ClusterLabError
 from clusterlab.core.recipes import RecipeSpec
 from clusterlab.engines.base import InputData, Log, OutputResult
-from clusterlab.engines.spark.capabilities import SPARK_CAPABILITIES, EngineCapabilities
+from clusterlab.engines.capabilities import EngineCapabilities
+from clusterlab.engines.spark.capabilities import SPARK_CAPABILITIES
 from clusterlab.engines.spark.io import read_input, version_uri, write_version
 from clusterlab.engines.spark.session import get_session
 from clusterlab.engines.spark.settings import SparkSettings

@@ -2,10 +2,19 @@
 
 from fastapi import APIRouter
 
-from clusterlab.web.api import datasets, flow, jobs, lab, models, projects, saved_models
+from clusterlab.web.api import (
+    datasets,
+    engines,
+    flow,
+    jobs,
+    lab,
+    models,
+    projects,
+    saved_models,
+)
 
 router = APIRouter(prefix="/api")
-for _module in (projects, datasets, flow, jobs, lab, models, saved_models):
+for _module in (projects, datasets, flow, engines, jobs, lab, models, saved_models):
     router.include_router(_module.router)
 
 __all__ = ["router"]

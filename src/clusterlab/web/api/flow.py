@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from clusterlab.core.dataset import EngineName
 from clusterlab.core.errors import InvalidInputError
 from clusterlab.services.project import Project
 from clusterlab.web import deps
@@ -31,6 +32,10 @@ class BuildRequest(BaseModel):
     datasets: list[str] | None = Field(default=None, description="None or [] builds all.")
     force: bool = False
     upstream: bool = True
+    engine: EngineName | None = Field(
+        default=None,
+        description="Run every recipe on this engine; null: each on its own, else the project's.",
+    )
 
 
 def project_layout(project: Project) -> FlowLayout:
@@ -79,7 +84,9 @@ def build(request: Request, key: str, body: BuildRequest) -> dict[str, Any]:
         raise InvalidInputError(
             f"Project {key} has no recipe, so there is nothing to build: add a recipe first."
         )
-    job = project.start_build(body.datasets or None, force=body.force, upstream=body.upstream)
+    job = project.start_build(
+        body.datasets or None, force=body.force, upstream=body.upstream, engine=body.engine
+    )
     return job_json(job)
 
 

@@ -1,15 +1,19 @@
-"""Lab pages: the tasks of a project, and one task's Design, Train and Result tabs."""
+"""Lab pages: the tasks of a project, and one task's Design, Train and Result tabs; the
+Design greys out what the task's engine cannot train, with the engine's reasons."""
 
 from __future__ import annotations
 
 import json
+import typing
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from clusterlab.core.mltask import ALGORITHM_LABELS, AlgorithmType
+from clusterlab.core.mltask import ALGORITHM_LABELS, AlgorithmType, CovarianceType
+from clusterlab.engines.capabilities import EngineCapabilities, capabilities_for
 from clusterlab.web import deps
+from clusterlab.web.engines import engine_options
 from clusterlab.web.templating import render
 
 router = APIRouter()
@@ -72,6 +76,23 @@ def algorithm_rows(design: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def engine_notes(rows: list[dict[str, Any]], capabilities: EngineCapabilities) -> None:
+    """Mark each algorithm row with what the engine says of it (``cap``) and, for the
+    Gaussian mixture, the covariance types it lacks (``off_options``)."""
+    for row in rows:
+        row["cap"] = capabilities.algorithm(row["type"])
+        row["off_options"] = []
+        if row["type"] == "gmm":
+            kinds = [
+                kind
+                for kind in typing.get_args(CovarianceType)
+                if not capabilities.option(f"gmm_covariance:{kind}").supported
+            ]
+            if kinds:
+                note = capabilities.option(f"gmm_covariance:{kinds[0]}").note
+                row["off_options"] = [f"{', '.join(kinds)} covariances: {note}"]
+
+
 def _sorted_models(models: list[Any], metric: str) -> list[Any]:
     def key(model: Any) -> tuple[int, float]:
         value = model.metrics.get(metric)
@@ -110,7 +131,7 @@ def task_page(
     session: int | None = Query(None),
     sort: str | None = Query(None),
 ) -> Response:
-    """A Lab task: Design (every panel), Train with progress, Result with sessions."""
+    """A Lab task: Design (every panel, its engine), Train with progress, Result."""
     project = deps.project(request, key)
     task = deps.task(request, key, task_id)
     sessions = task.sessions()
@@ -123,6 +144,10 @@ def task_page(
         chosen = numbers.get(session or 0, sessions[-1])
     metric = sort if sort in METRICS else task.design.metrics.metric
     design = task.design.model_dump(mode="json")
+    engine = task.engine
+    capabilities = capabilities_for(engine)
+    algorithms = algorithm_rows(design)
+    engine_notes(algorithms, capabilities)
     crumbs = [
         ("Projects", "/"),
         (project.name, f"/projects/{key}/flow"),
@@ -142,7 +167,13 @@ def task_page(
             "panels": DESIGN_PANELS,
             "design": design,
             "design_json": json.dumps(design),
-            "algorithms": algorithm_rows(design),
+            "algorithms": algorithms,
+            "engine": engine,
+            "own_engine": task.spec.engine,
+            "engines": engine_options(),
+            "text_features": capabilities.option("text_features"),
+            "outliers_cap": capabilities.option("outliers"),
+            "design_problems": capabilities.design_problems(task.design),
             "sessions": sessions,
             "session": chosen,
             "models": _sorted_models(chosen.models, metric) if chosen else [],

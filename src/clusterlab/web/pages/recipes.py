@@ -1,4 +1,5 @@
-"""Recipe editors: Prepare (steps with a live preview), Group, Join, Split and the others."""
+"""Recipe editors: Prepare (steps with a live preview), Group, Join, Split and the others,
+each with the engine the recipe runs on and what that engine cannot run greyed out."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from clusterlab.services.engine_choice import (
+    capability_tables,
+    declared_inputs,
+    engine_problems,
+    resolve_engine,
+)
 from clusterlab.web import deps
+from clusterlab.web.engines import engine_options
 from clusterlab.web.recipes import PARAM_SKELETONS, processors
 from clusterlab.web.templating import render
 
@@ -39,6 +47,9 @@ def recipe_page(request: Request, key: str, name: str) -> Response:
     project = deps.project(request, key)
     spec = project.recipe(name)
     crumbs = [("Projects", "/"), (project.name, f"/projects/{key}/flow"), (name, None)]
+    # Greyed out by the engine the recipe runs on when no build names one.
+    engine = resolve_engine(project.engine, spec).engine
+    tables = capability_tables()
     return render(
         request,
         "recipe.html",
@@ -53,5 +64,19 @@ def recipe_page(request: Request, key: str, name: str) -> Response:
             ),
             "processors": processors() if spec.type == "prepare" else [],
             "processors_json": json.dumps(processors() if spec.type == "prepare" else []),
+            "engines": engine_options(spec.type),
+            "engine": engine,
+            "capabilities": tables[engine],
+            "problems": engine_problems(project, spec, engine),
+            "engines_json": json.dumps(
+                {
+                    "project_engine": project.engine,
+                    "tables": tables,
+                    "external_inputs": {
+                        name: data.format.value
+                        for name, data in declared_inputs(project, spec).items()
+                    },
+                }
+            ),
         },
     )

@@ -4,6 +4,7 @@
 import { $ } from "./js/core.js";
 import { initCharts } from "./js/charts.js";
 import { initExplore, initSchema } from "./js/datasets.js";
+import { initProjectEngine, initTaskEngine } from "./js/engines.js";
 import { initFlow } from "./js/flow.js";
 import { initApiForms, initJobs } from "./js/jobs.js";
 import { initDesign, initStars } from "./js/lab.js";
@@ -25,10 +26,12 @@ function initShortcuts() {
 initApiForms();
 initJobs();
 initFlow();
+initProjectEngine();
 initExplore();
 initSchema();
 initCharts();
 initDesign();
+initTaskEngine();
 initStars();
 initModels();
 initRecipe();

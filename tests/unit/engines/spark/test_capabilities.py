@@ -12,7 +12,8 @@ from clusterlab.core.dataset import DatasetKind, FileFormat
 from clusterlab.core.errors import UnsupportedError
 from clusterlab.core.recipes import Aggregation, PrepareSpec, RecipeType, parse_recipe
 from clusterlab.engines.base import InputData
-from clusterlab.engines.spark.capabilities import SPARK_CAPABILITIES, Capability, EngineCapabilities
+from clusterlab.engines.capabilities import Capability, EngineCapabilities
+from clusterlab.engines.spark.capabilities import SPARK_CAPABILITIES
 
 
 def step_types() -> set[str]:
@@ -106,3 +107,31 @@ def test_every_problem_is_listed_with_its_step() -> None:
     sync = parse_recipe({"name": "s", "type": "sync", "inputs": ["a"], "outputs": ["b"]})
     with pytest.raises(UnsupportedError, match="sync recipes: not verified on the tiny engine"):
         narrow.check(sync)
+
+
+def test_train_and_cluster_recipes_are_refused_for_a_model_spark_cannot_train():
+    from clusterlab.engines.capabilities import capabilities_for
+
+    for kind in ("train", "cluster"):
+        recipe = parse_recipe(
+            {
+                "name": "r",
+                "type": kind,
+                "inputs": ["a"],
+                "outputs": ["m"],
+                "params": {"design": {"algorithms": [{"type": "dbscan"}]}},
+            }
+        )
+        (problem,) = SPARK_CAPABILITIES.problems(recipe)
+        assert problem.startswith("model DBSCAN: ")
+        assert capabilities_for("local").problems(recipe) == []
+        kmeans = recipe.model_copy(
+            update={"params": recipe.params.model_copy(update={"design": _kmeans_design()})}
+        )
+        assert SPARK_CAPABILITIES.problems(kmeans) == []
+
+
+def _kmeans_design():
+    from clusterlab.core.mltask import KMeansSpec, TaskDesign
+
+    return TaskDesign(algorithms=(KMeansSpec(k=(3,)),))

@@ -2,6 +2,7 @@
 // the other recipe types, and the New recipe form.
 
 import { $, $$, api, busy, clearFlash, escapeHtml, flash } from "./core.js";
+import { greyOut, recipeProblems, showProblems } from "./engines.js";
 import { build } from "./jobs.js";
 
 function previewTable(outputs) {
@@ -22,6 +23,26 @@ export function initRecipe() {
     if (recipe.type !== "prepare") recipe.params = { type: recipe.type, ...JSON.parse($("#params").value) };
     return recipe;
   };
+  // What the engine this recipe runs on cannot run: processors greyed out, problems listed.
+  const engines = JSON.parse($("#engines-json").textContent);
+  const applyEngine = () => {
+    const engine = recipe.engine || engines.project_engine;
+    const table = engines.tables[engine];
+    for (const b of $$("[data-add-step]")) {
+      greyOut(b, table.processors[b.dataset.addStep] || { supported: false, note: `not verified on the ${engine} engine` });
+    }
+    let problems;
+    try {
+      problems = recipeProblems(table, current(), engines.external_inputs);
+    } catch {
+      return; // settings that are not JSON yet: Save and Preview say so
+    }
+    showProblems($("#engine-problems"), problems, engine);
+  };
+  $("#recipe-engine").addEventListener("change", (event) => {
+    recipe.engine = event.target.value || null;
+    applyEngine();
+  });
   const preview = async () => {
     const target = $("#preview");
     target.classList.add("loading");
@@ -54,6 +75,7 @@ export function initRecipe() {
   });
   if (recipe.type !== "prepare") {
     $("[data-preview]").addEventListener("click", preview);
+    $("#params").addEventListener("change", applyEngine);
     return;
   }
   const list = $("#steps");
@@ -66,7 +88,7 @@ export function initRecipe() {
       <button type="button" data-edit>Edit</button><button type="button" data-delete title="Delete">✕</button></div>
       <textarea data-json rows="5" hidden spellcheck="false">${escapeHtml(JSON.stringify(step, null, 2))}</textarea></li>`).join("");
   };
-  const changed = () => { draw(); preview(); };
+  const changed = () => { draw(); preview(); applyEngine(); };
   list.addEventListener("click", (event) => {
     const li = event.target.closest("li[data-i]");
     if (!li) return;
