@@ -16,6 +16,13 @@ from clusterlab.services.lab import ClusteringTask, Model
 app = typer.Typer(help="The Lab: AutoML clustering tasks and their models.", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="local (scikit-learn) or spark (pyspark.ml); default: the project's engine.",
+    ),
+]
 
 
 def _task(project: str, task_id: str) -> ClusteringTask:
@@ -39,14 +46,15 @@ def create(
     project: str,
     dataset: str,
     preset: Annotated[str, typer.Option(help="kmeans (k = 3, 5, 7) or anomaly.")] = "kmeans",
+    engine: EngineOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create an AutoML clustering task on a dataset (design guessed from its statistics)."""
-    task = state.workspace().project(project).create_clustering_task(dataset, preset)
+    task = state.workspace().project(project).create_clustering_task(dataset, preset, engine)
     if as_json:
-        print_json({"task": task.id, "dataset": dataset})
+        print_json({"task": task.id, "dataset": dataset, "engine": task.engine})
     else:
-        console.print(f"Created task [bold]{task.id}[/] on {dataset}")
+        console.print(f"Created task [bold]{task.id}[/] on {dataset} ({task.engine} engine)")
 
 
 @app.command("design")
@@ -89,10 +97,25 @@ def design(
 
 
 @app.command("train")
-def train(project: str, task_id: str, as_json: JsonOpt = False) -> None:
+def train(
+    project: str,
+    task_id: str,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="Switch the task to this engine (local or spark) for this and later "
+            "sessions; refused while its design uses what that engine cannot train.",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Train a session (one model per algorithm and parameter value) as a job."""
+    task = _task(project, task_id)
+    if engine is not None:
+        task.set_engine(engine)
     with job_progress(not as_json) as on_update:
-        session = _task(project, task_id).train(on_update=on_update)
+        session = task.train(on_update=on_update)
     if as_json:
         print_json({"session": session.summary.number, "models": [m.id for m in session.models]})
     else:

@@ -7,6 +7,9 @@
 - `run_apply_recipe` scores a dataset in batches with the active version and records
   the run's cluster shares and distances, warning on drift from training.
 - `run_cluster_recipe` re-clusters from scratch at every run (default names).
+
+On the Spark engine, train and cluster recipes train with pyspark.ml and apply recipes
+score Spark-flavor models through their PipelineModel (`clusterlab.services.spark_recipes`).
 """
 
 from __future__ import annotations
@@ -24,14 +27,15 @@ import pandas as pd
 import pyarrow.dataset
 
 from clusterlab.core.deploy import SavedModelSpec, VersionInfo
-from clusterlab.core.errors import InvalidInputError
+from clusterlab.core.errors import InvalidInputError, UnsupportedError
 from clusterlab.core.lab import ClusterMeta
 from clusterlab.core.ml_recipes import ApplyParams, ClusterParams, TrainParams
 from clusterlab.core.recipes import RecipeSpec
 from clusterlab.engines.base import InputData, OutputResult
 from clusterlab.engines.local.engine import LocalEngine
+from clusterlab.ml.artifacts import read_manifest
 from clusterlab.ml.drift import DriftBaseline, DriftMeter, DriftRun, compare
-from clusterlab.ml.matching import inherit_metadata, match_models
+from clusterlab.ml.matching import ClusterMatching, inherit_metadata, match_models
 from clusterlab.ml.model import DISTANCE_COLUMN, LABEL_COLUMN, ClusteringModel
 from clusterlab.ml.training import train_session
 from clusterlab.services.lab import Model
@@ -53,7 +57,7 @@ if TYPE_CHECKING:
     from clusterlab.services.project import Project
 
 Log = Callable[[str], None]
-_COPIED = ("model.skops", "manifest.json", REPORT_FILE, CLUSTERS_FILE)
+_COPIED = ("manifest.json", REPORT_FILE, CLUSTERS_FILE)
 
 
 def ml_signature(recipe: RecipeSpec, parts: dict[str, str]) -> str:
@@ -62,6 +66,12 @@ def ml_signature(recipe: RecipeSpec, parts: dict[str, str]) -> str:
         {"recipe": recipe.model_dump(mode="json"), **parts}, sort_keys=True, default=str
     )
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def train_parts(parts: dict[str, str], engine: str) -> dict[str, str]:
+    """What a train recipe's signature covers besides its spec: the input's version,
+    and the engine when not local (it decides the flavor of the version made)."""
+    return parts if engine == "local" else {**parts, "engine": engine}
 
 
 def train_recipe_name(saved_model_id: str) -> str:
@@ -86,12 +96,15 @@ def deploy(
     task = model.session.task
     project = task.project
     one = task.design.for_models(model.model_params)
+    artifact = read_manifest(model.folder).artifact
     recipe = RecipeSpec(
         name=train_recipe_name(saved_model),
         type="train",
         inputs=[task.spec.dataset],
         outputs=[saved_model],
         params=TrainParams(design=one, task=task.id),
+        # A model trained on Spark is retrained there: its versions stay of one flavor.
+        engine="spark" if model.flavor == "spark" else None,
     )
     if update:
         saved = open_saved_model(project, saved_model)
@@ -109,12 +122,18 @@ def deploy(
     fingerprint = project.dataset(task.spec.dataset).fingerprint()
     data_version = model.session.summary.data_version
     # A smart build then skips retraining until the data or the recipe changes.
-    signature = ml_signature(recipe, {"data": fingerprint}) if data_version == fingerprint else ""
+    parts = train_parts({"data": fingerprint}, "spark" if model.flavor == "spark" else "local")
+    signature = ml_signature(recipe, parts) if data_version == fingerprint else ""
 
     def fill(folder: Path, version_id: str) -> VersionInfo:
         for file in _COPIED:
             shutil.copy2(model.folder / file, folder / file)
-        return _version_info(
+        # model.skops, or the spark_pipeline/ folder of a Spark model.
+        if (model.folder / artifact).is_dir():
+            shutil.copytree(model.folder / artifact, folder / artifact)
+        else:
+            shutil.copy2(model.folder / artifact, folder / artifact)
+        return version_info(
             version_id,
             "deploy",
             model.summary.label,
@@ -132,7 +151,7 @@ def deploy(
     return saved
 
 
-def _version_info(
+def version_info(
     version_id: str,
     source: str,
     label: str,
@@ -166,8 +185,14 @@ def _version_info(
     )
 
 
-def run_train_recipe(project: Project, recipe: RecipeSpec, signature: str, log: Log) -> str:
+def run_train_recipe(
+    project: Project, recipe: RecipeSpec, signature: str, log: Log, engine: str = "local"
+) -> str:
     """Retrain the saved model on the recipe's input; returns the new active version id."""
+    if engine == "spark":
+        from clusterlab.services.spark_recipes import run_spark_train_recipe
+
+        return run_spark_train_recipe(project, recipe, signature, log)
     params = recipe.params
     assert isinstance(params, TrainParams)
     saved = open_saved_model(project, recipe.outputs[0])
@@ -189,7 +214,7 @@ def run_train_recipe(project: Project, recipe: RecipeSpec, signature: str, log: 
             changes = _inherit_names(
                 previous, trained.model, trained.labels, result.frame, folder, log
             )
-        return _version_info(
+        return version_info(
             version_id,
             "train",
             summary.label,
@@ -224,11 +249,24 @@ def _inherit_names(
 ) -> list[str]:
     """Match the new clusters to the previous version's; matched ones keep their names."""
     try:
+        if read_manifest(previous.folder).flavor == "spark":
+            raise InvalidInputError(
+                f"{previous.id} was trained on Spark and cannot label rows on the local "
+                "engine; build the train recipe on Spark to carry its names over"
+            )
         matching = match_models(previous.load(), model, frame, labels.to_numpy())
     except InvalidInputError as exc:
         # E.g. an input feature left the design: the old version cannot place the rows.
         log(f"Cluster names not carried over from {previous.id}: {exc}")
         return [f"Cluster names start afresh: {exc}"]
+    return record_matching(matching, previous, folder)
+
+
+def record_matching(
+    matching: ClusterMatching, previous: SavedModelVersion, folder: Path
+) -> list[str]:
+    """Give the new version in ``folder`` the names of the clusters it continues; keep
+    the matching beside it and return the changes it describes."""
     path = folder / CLUSTERS_FILE
     defaults = [ClusterMeta.model_validate(c) for c in json.loads(path.read_text("utf-8"))]
     inherited = inherit_metadata(matching, previous.clusters, defaults)
@@ -258,29 +296,34 @@ def run_apply_recipe(
     assert isinstance(params, ApplyParams)
     saved = open_saved_model(project, recipe.inputs[1])
     version = saved.active
-    model = version.load()
     names = version.names()
     keep_distance = params.distance
-
-    def scorer(frame: pd.DataFrame) -> pd.DataFrame:
-        added = score_frame(model, names, frame, with_distance=True)
-        return added if keep_distance else added.drop(columns=[DISTANCE_COLUMN])
-
     log(
         f"{recipe.name}: scoring {data.name} with {saved.id} {version.id} "
         f"({version.info.label}) on the {engine} engine"
     )
-    result = engine_for(engine).score(
-        data,
-        scorer,
-        output,
-        columns=params.columns,
-        batch_rows=params.batch_rows,
-        log=log,
-        progress=progress,
-    )
-    run = measure_output(output, model.baseline)
-    warnings = [] if model.baseline is None else compare(model.baseline, run, names=names).warnings
+    baseline: DriftBaseline | None = None
+    if read_manifest(version.folder).flavor == "spark":
+        result = _apply_spark_model(recipe, params, data, version, output, log, engine)
+    else:
+        model = version.load()
+        baseline = model.baseline
+
+        def scorer(frame: pd.DataFrame) -> pd.DataFrame:
+            added = score_frame(model, names, frame, with_distance=True)
+            return added if keep_distance else added.drop(columns=[DISTANCE_COLUMN])
+
+        result = engine_for(engine).score(
+            data,
+            scorer,
+            output,
+            columns=params.columns,
+            batch_rows=params.batch_rows,
+            log=log,
+            progress=progress,
+        )
+    run = measure_output(output, baseline)
+    warnings = [] if baseline is None else compare(baseline, run, names=names).warnings
     for warning in warnings:
         log(f"{recipe.name}: drift: {warning.message}")
     record = {
@@ -296,6 +339,29 @@ def run_apply_recipe(
     (output / "drift.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
     saved.record_apply_run(record)
     return result
+
+
+def _apply_spark_model(
+    recipe: RecipeSpec,
+    params: ApplyParams,
+    data: InputData,
+    version: SavedModelVersion,
+    output: Path,
+    log: Log,
+    engine: str,
+) -> OutputResult:
+    """Score with a Spark-flavor version: only a Spark session can run its pipeline."""
+    if engine != "spark":
+        raise UnsupportedError(
+            f"Recipe {recipe.name!r}: saved model {version.saved_model.id!r} {version.id} was "
+            f"trained on Spark (flavor 'spark') and cannot score on the {engine} engine. "
+            "Build this recipe on Spark (`clusterlab build ... --engine spark`, "
+            "engine='spark', or set the recipe's engine to spark), or activate a version "
+            "trained on the local engine."
+        )
+    from clusterlab.services.spark_recipes import apply_spark_model
+
+    return apply_spark_model(params, data, version, output, log)
 
 
 def measure_output(output: Path, baseline: DriftBaseline | None) -> DriftRun:
@@ -322,9 +388,18 @@ def measure_output(output: Path, baseline: DriftBaseline | None) -> DriftRun:
 
 
 def run_cluster_recipe(
-    project: Project, recipe: RecipeSpec, data: InputData, output: Path, log: Log
+    project: Project,
+    recipe: RecipeSpec,
+    data: InputData,
+    output: Path,
+    log: Log,
+    engine: str = "local",
 ) -> OutputResult:
     """Re-cluster the input from scratch and write it with ``cluster_labels``."""
+    if engine == "spark":
+        from clusterlab.services.spark_recipes import run_spark_cluster_recipe
+
+        return run_spark_cluster_recipe(project, recipe, data, output, log)
     params = recipe.params
     assert isinstance(params, ClusterParams)
     frame = project.dataset(recipe.inputs[0]).to_pandas(sample_columns(params.design))

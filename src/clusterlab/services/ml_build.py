@@ -20,6 +20,7 @@ from clusterlab.services.deploy import (
     run_apply_recipe,
     run_cluster_recipe,
     run_train_recipe,
+    train_parts,
 )
 from clusterlab.services.saved_models import open_saved_model
 
@@ -38,21 +39,21 @@ def run_ml_recipe(
     progress: Callable[[float, str], None] | None = None,
     engine: str = "local",
 ) -> bool:
-    """Run ``recipe`` unless it is up to date; returns whether it ran.
+    """Run ``recipe`` on ``engine`` unless it is up to date; returns whether it ran.
 
-    ``progress`` gets the share of the apply recipe's rows scored so far.
+    ``progress`` gets the share of the apply recipe's rows scored so far. On Spark, train
+    and cluster recipes train with pyspark.ml.
     """
-    if engine != "local" and recipe.type != "apply":
-        log(f"{recipe.name}: {recipe.type} recipes run on the local engine (scikit-learn)")
     data = input_data(project, recipe.inputs[0], recipe.name)
     parts = {"data": project.dataset(recipe.inputs[0]).fingerprint()}
     if recipe.type == "train":
         saved = open_saved_model(project, recipe.outputs[0])
-        sig = ml_signature(recipe, parts)
+        # The engine decides the version's flavor: a Spark run does not reuse a local one.
+        sig = ml_signature(recipe, train_parts(parts, engine))
         if not force and saved.spec.active and saved.active.info.signature == sig:
             log(f"{recipe.name}: up to date, skipped (data and recipe unchanged)")
             return False
-        run_train_recipe(project, recipe, sig, log)
+        run_train_recipe(project, recipe, sig, log, engine)
         return True
     if recipe.type == "apply":
         saved = open_saved_model(project, recipe.inputs[1])
@@ -73,7 +74,7 @@ def run_ml_recipe(
 
             result = run_apply_recipe(project, recipe, data, folder, log, scored, engine)
         else:
-            result = run_cluster_recipe(project, recipe, data, folder, log)
+            result = run_cluster_recipe(project, recipe, data, folder, log, engine)
         (folder / SIGNATURE_FILE).write_text(json.dumps({"signature": sig, "recipe": recipe.name}))
     log(f"{recipe.name}: wrote {result.rows:,} rows to {output}")
     return True

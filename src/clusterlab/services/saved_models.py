@@ -20,9 +20,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from clusterlab.core.deploy import SavedModelSpec, VersionInfo
-from clusterlab.core.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from clusterlab.core.errors import (
+    AlreadyExistsError,
+    InvalidInputError,
+    NotFoundError,
+    UnsupportedError,
+)
 from clusterlab.core.lab import ClusterMeta
-from clusterlab.ml.artifacts import load_model
+from clusterlab.ml.artifacts import load_model, read_manifest
 from clusterlab.ml.model import DISTANCE_COLUMN, LABEL_COLUMN, ClusteringModel
 from clusterlab.ml.report import ClusterReport
 from clusterlab.services.model_store import CLUSTERS_FILE, REPORT_FILE
@@ -84,12 +89,32 @@ class SavedModelVersion:
         path = self.folder / MATCHING_FILE
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
+    @property
+    def flavor(self) -> str:
+        """``sklearn`` (trained on the local engine) or ``spark`` (a pyspark.ml pipeline)."""
+        return read_manifest(self.folder).flavor
+
     def load(self) -> ClusteringModel:
         """The fitted model; refuses an artifact whose sha256 is not the manifest's."""
+        if self.flavor == "spark":
+            raise UnsupportedError(
+                f"{self.saved_model.name} {self.id} was trained on Spark: it is a pyspark.ml "
+                "pipeline, not a scikit-learn model, and is scored by Spark. Use predict(), "
+                "or apply it in a build on the Spark engine."
+            )
         return load_model(self.folder)
 
     def predict(self, frame: pd.DataFrame, *, with_distance: bool = True) -> pd.DataFrame:
-        """Score ``frame``: ``cluster_labels`` (names), ``cluster_id``, and the distance."""
+        """Score ``frame``: ``cluster_labels`` (names), ``cluster_id``, and the distance.
+
+        A Spark-trained version is scored by this process's SparkSession; it has no
+        training centroids, so its ``cluster_distance`` is empty.
+        """
+        if self.flavor == "spark":
+            from clusterlab.services.spark_training import predict_on_spark
+
+            ids = predict_on_spark(self.folder, frame)
+            return _named(ids.to_frame(LABEL_COLUMN), self.names(), frame, with_distance)
         return score_frame(self.load(), self.names(), frame, with_distance=with_distance)
 
 
@@ -105,7 +130,12 @@ def score_frame(
     ``cluster_id`` is the name the algorithm gave (stable across renames);
     ``cluster_labels`` is the analyst's name for it.
     """
-    scored = model.predict(frame, with_distance=with_distance)
+    return _named(model.predict(frame, with_distance=with_distance), names, frame, with_distance)
+
+
+def _named(
+    scored: pd.DataFrame, names: dict[str, str], frame: pd.DataFrame, with_distance: bool
+) -> pd.DataFrame:
     ids = scored[LABEL_COLUMN]
     out = pd.DataFrame(index=frame.index)
     out[LABEL_COLUMN] = ids.map(lambda v: names.get(v, v) if isinstance(v, str) else None)
