@@ -1,6 +1,7 @@
 """Score a dataset in batches and write the scored rows as a dataset version.
 
-The input is streamed from DuckDB in Arrow record batches of a bounded size; each
+The input is streamed from DuckDB in Arrow record batches of a bounded size (a
+relation's ``to_arrow_reader`` reads the query as it goes, so memory stays flat); each
 batch goes through the scorer (a model's predict) and is appended to one Parquet
 file. The input columns are written exactly as read (no pandas round trip), so types
 survive; the scorer's columns are added with fixed types so that every batch has the
@@ -62,7 +63,7 @@ def score_view(
             f"input does not have (columns: {', '.join(names)}). Fix the columns list."
         )
     (total,) = fetch_one(con, f"SELECT count(*) FROM {view}")
-    reader = con.sql(f"SELECT * FROM {view}").fetch_record_batch(batch_rows)
+    reader = con.sql(f"SELECT * FROM {view}").to_arrow_reader(batch_rows)
     target = output / "part-0.parquet"
     writer: pq.ParquetWriter | None = None
     done = 0
@@ -83,6 +84,9 @@ def score_view(
             if progress:
                 progress(done, int(total))
     finally:
+        # A partly read reader keeps the connection busy (DuckDB refuses other queries
+        # on it), so it is closed even when the scorer failed mid-way.
+        reader.close()
         if writer is not None:
             writer.close()
     if writer is None:
