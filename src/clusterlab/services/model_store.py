@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from clusterlab.core.lab import ClusterMeta, ModelSummary
 from clusterlab.engines.local.duck import arrow_tables
 from clusterlab.ml.artifacts import save_model
-from clusterlab.ml.report import DEFAULT_CLUSTER_COLUMN, build_report
+from clusterlab.ml.report import DEFAULT_CLUSTER_COLUMN, ClusterReport, build_report
 from clusterlab.ml.report.anomalies import SCORE_COLUMN, build_anomalies
 from clusterlab.ml.report.hierarchy import session_hierarchy
 from clusterlab.ml.report.panels import build_detailed_metrics, build_training_info
@@ -171,15 +171,21 @@ class ModelStore:
         lap("report")
         report = report.with_panels(**self.panels(model))
         lap("panels")
-        (folder / REPORT_FILE).write_text(report.model_dump_json(), encoding="utf-8")
-        clusters = [
-            ClusterMeta(id=c.name, name=c.name, color=c.color, suggested_name=c.suggested_name)
-            for c in report.clusters
-        ]
-        write_json(folder / CLUSTERS_FILE, [c.model_dump() for c in clusters])
+        write_report(folder, report)
         summary = _summary(model, folder, timings)
         self.log(f"{model.params.label}: silhouette {summary.metrics.get('silhouette')}")
         return summary
+
+
+def write_report(folder: Path, report: ClusterReport) -> None:
+    """Write a model's report, and its clusters' first metadata: the names the algorithm
+    gave, default colors and the suggested names."""
+    (folder / REPORT_FILE).write_text(report.model_dump_json(), encoding="utf-8")
+    clusters = [
+        ClusterMeta(id=c.name, name=c.name, color=c.color, suggested_name=c.suggested_name)
+        for c in report.clusters
+    ]
+    write_json(folder / CLUSTERS_FILE, [c.model_dump() for c in clusters])
 
 
 def _laps(timings: dict[str, float]) -> Callable[[str], None]:

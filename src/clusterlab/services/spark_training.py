@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from clusterlab.core.lab import ClusterMeta, ModelSummary, SessionSummary
+from clusterlab.core.lab import ModelSummary, SessionSummary
 from clusterlab.core.mltask import FeatureType, SamplingSpec, TaskDesign
 from clusterlab.ml.artifacts import read_manifest
 from clusterlab.ml.report import (
@@ -45,7 +45,7 @@ from clusterlab.ml.report import (
 )
 from clusterlab.services.build import input_data
 from clusterlab.services.lab import SESSION_FILE
-from clusterlab.services.model_store import CLUSTERS_FILE, REPORT_FILE, write_json
+from clusterlab.services.model_store import write_report
 from clusterlab.services.training_sample import sample_columns, sample_key
 from clusterlab.storage.definitions import write_model
 
@@ -239,12 +239,7 @@ def write_spark_model(
         return summary
     save_spark_model(trained, folder)
     report = build_spark_report(session, result, trained, rows, n_rows)
-    (folder / REPORT_FILE).write_text(report.model_dump_json(), encoding="utf-8")
-    clusters = [
-        ClusterMeta(id=c.name, name=c.name, color=c.color, suggested_name=c.suggested_name)
-        for c in report.clusters
-    ]
-    write_json(folder / CLUSTERS_FILE, [c.model_dump() for c in clusters])
+    write_report(folder, report)
     log(f"{trained.spec.label}: silhouette {summary.metrics.get('silhouette')}")
     return summary
 
