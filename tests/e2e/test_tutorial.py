@@ -161,6 +161,12 @@ def test_tutorial_through_the_pages(page) -> None:
     page.click("nav.side-nav a:text-is('Cluster profiles')")
     page.wait_for_selector("#profile .main-svg")
     shot(page, "profiles")
+    # Rules name the renamed cluster, each with its coverage and precision.
+    page.click("nav.side-nav a:text-is('Rules')")
+    page.wait_for_selector("#rules")
+    assert page.locator("#rules tbody tr").count() >= 5
+    assert NEW_NAME in page.locator("#rules").inner_text()
+    shot(page, "rules")
 
     # Deploy as a new saved model.
     page.click("button[data-open-dialog=deploy-dialog]")
