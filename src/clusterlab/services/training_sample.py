@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from clusterlab.core.errors import StorageError
 from clusterlab.core.mltask import FeatureRole, TaskDesign
@@ -62,8 +63,9 @@ def sample_rows(dataset: Dataset, design: TaskDesign) -> pd.DataFrame:
     """The design's columns of ``dataset``, sampled as the design says (not cached)."""
     spec = design.sampling
     limit = spec.n if spec.method == "first_n" else None
-    frame = dataset.to_pandas(sample_columns(design), limit=limit)
-    return sample_frame(frame, spec).reset_index(drop=True)
+    rows = sample_frame(dataset.to_pandas(sample_columns(design), limit=limit), spec)
+    # Renumbering copies every column: only sampled rows need it.
+    return rows if rows.index.equals(pd.RangeIndex(len(rows))) else rows.reset_index(drop=True)
 
 
 def load_sample(
@@ -73,7 +75,7 @@ def load_sample(
     key = sample_key(dataset, design)
     path = sample_path(task_folder, key)
     if path.is_file():
-        frame = pd.read_parquet(path)
+        frame = _read_parquet(path)
         release_arrow_memory()
         log(f"Reusing the cached training sample ({len(frame):,} rows): the data is unchanged")
         return frame, key
@@ -103,7 +105,7 @@ def read_sample(task_folder: Path, key: str) -> pd.DataFrame:
             f"The training sample of this session is no longer cached ({path.name}); "
             "train a new session to work on this model's rows."
         )
-    return pd.read_parquet(path)
+    return _read_parquet(path)
 
 
 def prune_samples(task_folder: Path, keep: Iterable[str]) -> None:
@@ -115,6 +117,11 @@ def prune_samples(task_folder: Path, keep: Iterable[str]) -> None:
     for path in folder.glob("*.parquet"):
         if path.stem not in kept:
             path.unlink(missing_ok=True)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    # Each column freed once converted: the rows are held once, not twice.
+    return pq.read_table(path).to_pandas(split_blocks=True, self_destruct=True)
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
