@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from harness import worker_peak_mib
 
 KS = (3, 5, 7)
 COLUMNS = 15
@@ -108,14 +109,14 @@ def _child_baseline(p: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": total.seconds, "cpu": total.cpu, "fits": fits}
 
 
-def _reap_worker(pid: int | None) -> tuple[float, float]:
-    """Wait for the job's worker; return its peak RSS in MiB and its CPU seconds."""
+def _reap_worker(pid: int | None) -> float:
+    """Wait for the job's worker to exit; return its CPU seconds."""
     if pid:
         # ChildProcessError: subprocess's own clean-up reaped it already.
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    return usage.ru_utime + usage.ru_stime
 
 
 def _child_clusterlab(p: dict[str, Any]) -> dict[str, Any]:
@@ -128,7 +129,8 @@ def _child_clusterlab(p: dict[str, Any]) -> dict[str, Any]:
     with Clock() as clock:
         session = task.train()
     job = project.jobs(limit=1)[0]
-    worker_peak, worker_cpu = _reap_worker(job.pid)
+    worker_cpu = _reap_worker(job.pid)
+    worker_peak = worker_peak_mib(project, job.id)
     models = {str(m.params["k"]): m for m in session.models}
     errors = [m.error for m in session.models if m.error]
     if errors:

@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import traceback
+from pathlib import Path
 from types import FrameType
 
 from clusterlab.core.errors import ClusterLabError
@@ -59,7 +60,7 @@ def run(home: str, job_id: str) -> int:
 
             number = run_training(ws.project(job.project), payload["task"], progress, log)
             db.append_log(job_id, f"Done: session {number}")
-            db.finish(job_id, JobStatus.SUCCEEDED)
+            _finish(db, job_id, JobStatus.SUCCEEDED)
             return 0
         if job.kind != "build":
             raise ClusterLabError(f"Unknown job kind {job.kind!r}.")
@@ -73,26 +74,49 @@ def run(home: str, job_id: str) -> int:
             log=log,
         )
         db.append_log(job_id, f"Done: {len(report.ran)} ran, {len(report.skipped)} skipped")
-        db.finish(job_id, JobStatus.SUCCEEDED)
+        _finish(db, job_id, JobStatus.SUCCEEDED)
         return 0
     except BaseException as exc:
         if _stop_requested.is_set() or isinstance(exc, Cancelled):
             db.append_log(job_id, "Cancelled: unpublished outputs were discarded", "warning")
-            db.finish(job_id, JobStatus.CANCELLED, "Cancelled by the user.")
+            _finish(db, job_id, JobStatus.CANCELLED, "Cancelled by the user.")
             return 1
         return _record_failure(db, job_id, exc)
     finally:
         stop.set()
 
 
+def _finish(db: RuntimeDB, job_id: str, status: JobStatus, error: str | None = None) -> None:
+    """Record the job's peak memory, then how it ended."""
+    if (peak := peak_memory_mib()) is not None:
+        db.append_log(job_id, f"Peak memory: {peak:,.0f} MiB")
+    db.finish(job_id, status, error)
+
+
+def peak_memory_mib() -> float | None:
+    """This process's peak resident memory in MiB (Linux), None where unknown.
+
+    VmHWM, not ``getrusage``: a child's ``ru_maxrss`` starts at the peak of the process
+    that spawned it (the fork copies its high-water mark), so a worker started by a
+    large process would report that process's peak as its own.
+    """
+    status = Path("/proc/self/status")
+    if not status.is_file():
+        return None
+    for line in status.read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 def _record_failure(db: RuntimeDB, job_id: str, exc: BaseException) -> int:
     if isinstance(exc, ClusterLabError):
         db.append_log(job_id, str(exc), "error")
-        db.finish(job_id, JobStatus.FAILED, str(exc))
+        _finish(db, job_id, JobStatus.FAILED, str(exc))
     else:
         trace = "".join(traceback.format_exception(exc))
         db.append_log(job_id, trace, "error")
-        db.finish(job_id, JobStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
+        _finish(db, job_id, JobStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
     return 1
 
 
