@@ -23,6 +23,7 @@ from sklearn.metrics import adjusted_rand_score
 import clusterlab as cl
 from clusterlab.cli.main import main
 from clusterlab.core.errors import UnsupportedError
+from clusterlab.core.mltask import ModelParams
 from clusterlab.ml.artifacts import read_manifest
 from clusterlab.services.build import input_data, run_build
 from clusterlab.services.deploy import run_apply_recipe
@@ -234,6 +235,34 @@ def test_deploy_then_retrain_and_apply_on_spark(
     assert predicted["cluster_labels"].tolist() == scored["cluster_labels"].tolist()
     with pytest.raises(UnsupportedError, match="trained on Spark"):
         saved.active.load()
+
+
+def test_cluster_recipe_on_spark_labels_every_row(
+    trained: tuple[cl.Project, Session, Session],
+) -> None:
+    project, local, _ = trained
+    design = local.task.design.for_models(
+        ModelParams(algorithm="kmeans", params={"k": 5, "seed": 0, "n_init": 3})
+    )
+    project.create_recipe(
+        {
+            "name": "recluster",
+            "type": "cluster",
+            "inputs": ["points"],
+            "outputs": ["points_reclustered"],
+            "params": {"design": design.model_dump(mode="json")},
+        }
+    )
+    # In this process, whose Spark is already started (a build job's worker runs this).
+    lines: list[str] = []
+    report = run_build(project, ["points_reclustered"], engine="spark", log=lines.append)
+    assert report.ran == ["recluster"]
+    assert any("on Spark" in line for line in lines), lines
+    out = project.dataset("points_reclustered").to_pandas().sort_values("id")
+    assert out.columns.tolist() == [*blobs().columns, "cluster_labels"]
+    assert out["cluster_labels"].notna().all()
+    truth = np.repeat(np.arange(len(CENTERS)), 80)
+    assert adjusted_rand_score(truth, out["cluster_labels"]) >= 0.95
 
 
 def test_cli_engine_options(trained: tuple[cl.Project, Session, Session], capsys: Any) -> None:
