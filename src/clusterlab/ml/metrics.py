@@ -216,10 +216,17 @@ class ClusterSpread:
     means: FloatArray
     squares: FloatArray
     distances: FloatArray
+    ids: IntArray | None = None
+    """The label id of each cluster, ascending (the order of the arrays above)."""
+    row_distances: FloatArray | None = None
+    """Each row's distance to its cluster's mean, when measured ``with_rows``."""
 
     @classmethod
-    def of(cls, matrix: Matrix, labels: IntArray) -> ClusterSpread:
+    def of(cls, matrix: Matrix, labels: IntArray, *, with_rows: bool = False) -> ClusterSpread:
         """Measure the clusters of ``matrix`` given each row's label.
+
+        ``with_rows`` keeps each row's distance to its cluster's mean (a training
+        model's drift baseline is made of them).
 
         Examples
         --------
@@ -237,14 +244,18 @@ class ClusterSpread:
             sums[:, j] = np.bincount(inverse, weights=matrix[:, j], minlength=k)
         means = sums / counts[:, None]
         squares, distances = np.zeros(k), np.zeros(k)
+        rows = np.empty(len(labels)) if with_rows else None
         # Blocks keep the centred copy small on tall matrices.
         for start in range(0, len(labels), _CHUNK_ROWS):
             part = inverse[start : start + _CHUNK_ROWS]
             block = matrix[start : start + _CHUNK_ROWS] - means[part]
             row_squares = np.einsum("ij,ij->i", block, block)
+            row_distances = np.sqrt(row_squares)
             squares += np.bincount(part, weights=row_squares, minlength=k)
-            distances += np.bincount(part, weights=np.sqrt(row_squares), minlength=k)
-        return cls(counts, means, squares, distances)
+            distances += np.bincount(part, weights=row_distances, minlength=k)
+            if rows is not None:
+                rows[start : start + len(part)] = row_distances
+        return cls(counts, means, squares, distances, np.asarray(ids, np.int64), rows)
 
     @property
     def inertia(self) -> float:
@@ -290,6 +301,7 @@ def compute_metrics(
     *,
     inertia: bool = False,
     mixture: Any = None,
+    spread: ClusterSpread | None = None,
 ) -> ModelMetrics:
     """All metrics of one model.
 
@@ -307,6 +319,9 @@ def compute_metrics(
         Whether to report the inertia (K-means family).
     mixture : GaussianMixture, optional
         A fitted Gaussian mixture, to report its BIC and AIC on ``matrix``.
+    spread : ClusterSpread, optional
+        The spread of the rows with a cluster (label id >= 0), when the caller already
+        measured it.
     """
     ids, _, counts = label_groups(label_ids)
     sizes = {names[int(i)]: int(c) for i, c in zip(ids, counts, strict=True)}
@@ -319,7 +334,8 @@ def compute_metrics(
     n_clusters = int((ids >= 0).sum())
     value, used, exact = silhouette(x, y, spec)
     separated = 2 <= n_clusters < len(y)
-    spread = ClusterSpread.of(x, y) if len(y) else None
+    if spread is None and len(y):
+        spread = ClusterSpread.of(x, y)
     return ModelMetrics(
         n_clusters=n_clusters,
         cluster_sizes=sizes,

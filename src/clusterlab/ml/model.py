@@ -41,6 +41,7 @@ from clusterlab.core.errors import InvalidInputError, UnsupportedError
 from clusterlab.core.mltask import AlgorithmType, ModelManifest, ModelParams, OutliersSpec
 from clusterlab.ml.algorithms import assign, isolation_labels
 from clusterlab.ml.drift import DriftBaseline
+from clusterlab.ml.metrics import ClusterSpread
 from clusterlab.ml.outliers import OUTLIERS_CLUSTER, MiniClusterOutliers
 from clusterlab.ml.preprocess import FittedPreprocessing, Mask, Matrix
 from clusterlab.ml.twostep import TwoStepClustering
@@ -96,6 +97,19 @@ def _estimator_centroids(model: ClusteringModel) -> tuple[IntArray, Matrix] | No
     if found is None or np.ndim(found) != 2 or len(found) != len(ids):
         return None  # a custom clusterer's centers we cannot tie to its label ids
     return ids, np.asarray(found, dtype=np.float64)
+
+
+def _cluster_means(matrix: Matrix, label_ids: IntArray, clustered: Mask) -> tuple[IntArray, Matrix]:
+    """The label ids with a cluster (ascending) and the mean of each one's rows."""
+    ids, codes = np.unique(label_ids[clustered], return_inverse=True)
+    # Per-cluster sums by bincount: no copy of the matrix per cluster.
+    counts = np.bincount(codes, minlength=len(ids)).astype(np.float64)
+    rows = matrix[clustered] if not clustered.all() else matrix
+    sums = [
+        np.bincount(codes, weights=rows[:, j], minlength=len(ids)) for j in range(rows.shape[1])
+    ]
+    centers = np.column_stack(sums).reshape(len(ids), matrix.shape[1])
+    return ids, centers / np.maximum(counts, 1)[:, None]
 
 
 def _fit_rows(row_labels: Any, n_fit: int) -> Mask:
@@ -266,7 +280,13 @@ class ClusteringModel:
             out[block] = np.sqrt(np.einsum("ij,ij->i", gap, gap))
         return out
 
-    def record_training(self, matrix: Matrix, label_ids: IntArray, row_labels: Any = None) -> None:
+    def record_training(
+        self,
+        matrix: Matrix,
+        label_ids: IntArray,
+        row_labels: Any = None,
+        spread: ClusterSpread | None = None,
+    ) -> None:
         """Record training centroids and the drift baseline (sets ``training``).
 
         Parameters
@@ -279,6 +299,9 @@ class ClusteringModel:
             The cluster name of every sampled row (empty for dropped rows,
             ``cluster_outliers`` for outliers), so that the baseline shares count
             those rows too; by default only the fitted rows are counted.
+        spread : ClusterSpread, optional
+            The spread of the rows with a cluster (label id >= 0) measured
+            ``with_rows``, as the metrics did: its means and row distances are reused.
         """
         label_ids = np.asarray(label_ids, dtype=np.int64)
         if matrix.ndim != 2 or len(label_ids) != matrix.shape[0]:
@@ -287,21 +310,13 @@ class ClusteringModel:
                 f"ids for a matrix of shape {matrix.shape}."
             )
         clustered = label_ids >= 0
-        ids, codes = np.unique(label_ids[clustered], return_inverse=True)
-        # Per-cluster sums by bincount: no copy of the matrix per cluster.
-        counts = np.bincount(codes, minlength=len(ids)).astype(np.float64)
-        rows = matrix[clustered] if not clustered.all() else matrix
-        centers = (
-            np.column_stack(
-                [
-                    np.bincount(codes, weights=rows[:, j], minlength=len(ids))
-                    for j in range(rows.shape[1])
-                ]
-            ).reshape(len(ids), matrix.shape[1])
-            / np.maximum(counts, 1)[:, None]
-        )
-        self.training = TrainingState(ids, centers)
-        distances = self.distances(matrix, label_ids)
+        if spread is not None and spread.ids is not None and spread.row_distances is not None:
+            self.training = TrainingState(spread.ids, spread.means)
+            distances = np.full(len(label_ids), np.nan)
+            distances[clustered] = spread.row_distances
+        else:
+            self.training = TrainingState(*_cluster_means(matrix, label_ids, clustered))
+            distances = self.distances(matrix, label_ids)
         if row_labels is not None:
             fit = _fit_rows(row_labels, len(label_ids))
             all_distances = np.full(len(fit), np.nan)

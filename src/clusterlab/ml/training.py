@@ -55,7 +55,7 @@ from clusterlab.ml.diagnostics import (
     model_diagnostics,
     session_diagnostics,
 )
-from clusterlab.ml.metrics import LOWER_IS_BETTER, ModelMetrics, compute_metrics
+from clusterlab.ml.metrics import LOWER_IS_BETTER, ClusterSpread, ModelMetrics, compute_metrics
 from clusterlab.ml.model import ClusteringModel
 from clusterlab.ml.outliers import OUTLIERS_CLUSTER, MiniClusterOutliers, detect_outliers
 from clusterlab.ml.preprocess import (
@@ -252,6 +252,12 @@ def _train_one(
             fitted = fit_clustering(params, matrix, allow_custom_code=allow_custom_code)
         fit_seconds = perf_counter() - start
         gmm = params.algorithm is AlgorithmType.GMM
+        # Measured once for the metrics and the drift baseline (means, row distances).
+        clustered = fitted.label_ids >= 0
+        spread = None
+        if clustered.any():
+            rows = matrix if clustered.all() else matrix[clustered]
+            spread = ClusterSpread.of(rows, fitted.label_ids[clustered], with_rows=True)
         metrics = compute_metrics(
             matrix,
             fitted.label_ids,
@@ -259,6 +265,7 @@ def _train_one(
             design.metrics,
             inertia=REGISTRY[params.algorithm].inertia,
             mixture=fitted.estimator if gmm else None,
+            spread=spread,
         )
     except Exception as exc:  # one failing model must never fail the session
         return TrainedModel(
@@ -285,7 +292,7 @@ def _train_one(
         assigner=fitted.assigner,
     )
     # Centroids and the drift baseline (shares, distances) that apply runs compare with.
-    model.record_training(matrix, fitted.label_ids, labels)
+    model.record_training(matrix, fitted.label_ids, labels, spread)
     return TrainedModel(
         params,
         model=model,

@@ -263,3 +263,36 @@ def test_docstring_examples(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
     assert result.attempted > 0
+
+
+@pytest.mark.parametrize(
+    "spec", [KMeansSpec(k=(3,), seed=0), DBSCANSpec(eps=(0.5,), min_sample_ratio=0.03)]
+)
+def test_training_state_from_the_metrics_spread_equals_a_fresh_measure(spec):
+    # Training records centroids and distances from the spread its metrics measured;
+    # recording them again from the matrix alone must give the same state (with noise
+    # rows for DBSCAN, which have no centroid and no distance).
+    frame = pd.concat([blobs(seed=4), pd.DataFrame({"x": [4.0, -3.0], "y": [-4.0, 5.0]})])
+    session = train_session(
+        frame.reset_index(drop=True),
+        TaskDesign(
+            features=(FeatureHandling(name="x"), FeatureHandling(name="y")), algorithms=(spec,)
+        ),
+    )
+    trained = session.models[0]
+    assert trained.model is not None, trained.error
+    shared = trained.model.training
+    assert shared is not None
+    assert shared.baseline is not None
+    ids_of = {name: i for i, name in trained.model.names.items()}
+    fit_names = trained.labels.to_numpy()[session.fit_positions]
+    trained.model.record_training(
+        session.matrix, np.array([ids_of[n] for n in fit_names]), trained.labels.to_numpy()
+    )
+    fresh = trained.model.training
+    assert fresh is not shared
+    assert fresh.label_ids.tolist() == shared.label_ids.tolist()
+    np.testing.assert_allclose(fresh.centroids, shared.centroids, rtol=1e-12, atol=1e-12)
+    assert fresh.baseline.shares == shared.baseline.shares
+    for name, quantiles in fresh.baseline.distances.items():
+        assert quantiles.model_dump() == pytest.approx(shared.baseline.distances[name].model_dump())
