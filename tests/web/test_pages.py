@@ -180,5 +180,9 @@ def test_errors_are_plain_pages_not_stack_traces(client: TestClient) -> None:
     assert "Traceback" not in text
     assert client.get("/projects/NOPE/flow").status_code == 404
     assert client.get("/no/such/page").status_code == 404
-    empty = client.get("/projects/CLUSTERING/datasets/crm_copy")
+    # A dataset of its own: tests of this module may run on other workers, in any order.
+    recipe = {"type": "sync", "inputs": ["crm"], "outputs": ["crm_unbuilt"], "params": {}}
+    saved = client.put("/api/projects/CLUSTERING/recipes/copy_crm_unbuilt", json=recipe)
+    assert saved.status_code == 200, saved.text
+    empty = client.get("/projects/CLUSTERING/datasets/crm_unbuilt")
     assert "has no data yet" in empty.text or "no data yet" in empty.text
