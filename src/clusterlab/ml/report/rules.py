@@ -146,8 +146,14 @@ class _Columns:
     def numbers(self, feature: str) -> np.ndarray[Any, np.dtype[np.float64]]:
         key = (feature, True)
         if key not in self.cache:
-            values = pd.to_numeric(self.frame[feature], errors="coerce")
-            numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            column = self.frame[feature]
+            # A float column is read in place (its missing values are NaN already): a
+            # copy per feature held every column of the training rows a second time.
+            if column.dtype == np.float64:
+                numbers = column.to_numpy()
+            else:
+                values = pd.to_numeric(column, errors="coerce")
+                numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
             infinite = np.isinf(numbers)
             if infinite.any():
                 # Missing, as in training: a rule on an infinity would read nowhere.
@@ -433,9 +439,12 @@ def build_rules(
         labels = labels.to_numpy()
     _check(frame, labels, numeric, categorical)
     # Integer codes by hashing: sorting or comparing a million label strings costs seconds.
-    codes, uniques = pd.factorize(pd.Series(np.asarray(labels, dtype=object)).astype(str))
-    valid = ~pd.isna(np.asarray(labels, dtype=object))
-    rows = frame.reset_index(drop=True)
+    # Missing labels (rows dropped by preprocessing) get code -1.
+    codes, uniques = pd.factorize(np.asarray(labels, dtype=object))
+    valid = codes >= 0
+    # Renumbering copies every column: the training rows are numbered 0..n-1 already.
+    numbered = frame.index.equals(pd.RangeIndex(len(frame)))
+    rows = frame if numbered else frame.reset_index(drop=True)
     if not valid.all():
         rows, codes = rows[valid].reset_index(drop=True), codes[valid]
     names = [str(u) for u in uniques]
