@@ -18,27 +18,25 @@ turns within each repeat so machine noise hits them alike, and medians are compa
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
-import json
 import os
 import platform
-import resource
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import harness
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from harness import Child, child_main, reap_worker, worker_peak_mib
 
 from clusterlab.services.starter import PREPARE as STARTER_PREPARE
 from clusterlab.services.starter import SECTIONS
@@ -183,32 +181,20 @@ class Clock:
         return {"seconds": self.seconds, "cpu": self.cpu, **extra}
 
 
-def _reap(pid: int | None) -> float:
-    """Wait for the job's worker so its peak RSS and CPU count in RUSAGE_CHILDREN.
-
-    Returns the CPU seconds of the children reaped so far (the worker, here).
-    """
-    if pid:
-        # ChildProcessError: subprocess's own clean-up reaped it already.
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _child_cl_build(p: dict[str, Any]) -> dict[str, Any]:
     import clusterlab as cl
 
     project = cl.Workspace(p["home"]).project(KEY)
     with Clock() as clock:
         job = project.build(GROUPED, force=True)
-    worker_cpu = _reap(job.pid)
+    worker_cpu = reap_worker(job.pid)
     assert job.started_at is not None
     assert job.finished_at is not None
     folder = project.dataset(GROUPED).versions.current()
     return {
         **clock.result(),
         "cpu": clock.cpu + worker_cpu,
+        "worker_peak_mib": worker_peak_mib(project, job.id),
         "worker_start": (job.started_at - job.created_at).total_seconds(),
         "worker_run": (job.finished_at - job.started_at).total_seconds(),
         "out": str(folder / "*.parquet") if folder else "",
@@ -333,7 +319,7 @@ def _child_starter(p: dict[str, Any]) -> dict[str, Any]:
     created = time.perf_counter() - start
     job = project.build_all()
     built = time.perf_counter() - start - created
-    _reap(job.pid)
+    reap_worker(job.pid)
     assert job.started_at is not None
     rows = {d.name: d.rows for d in project.datasets() if d.versions.current() is not None}
     # Each recipe runs from its "running" log line to the next recipe's (or the last line).
@@ -356,7 +342,7 @@ def _child_starter(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+CHILDREN: dict[str, Child] = {
     "setup_group": _child_setup_group,
     "cl_build": _child_cl_build,
     "cl_engine": _child_cl_engine,
@@ -368,43 +354,7 @@ CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "lookups": _child_lookups,
     "starter": _child_starter,
 }
-
-
-def _own_peak_mib() -> float:
-    """Peak RSS of this process since it started.
-
-    Not ru_maxrss: Linux carries the spawning process's peak across exec into it, so every
-    child would report at least the benchmark driver's memory (hundreds of MiB after it
-    synthesized the input). VmHWM belongs to the new program's address space alone.
-    """
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _child_main(name: str, params: str) -> None:
-    result = CHILDREN[name](json.loads(params))
-    result["peak_mib"] = _own_peak_mib()
-    # The job worker's peak (ru_maxrss, KiB); its floor is this process's footprint when it
-    # spawned the worker, which the worker, importing the same modules, reaches anyway.
-    result["child_peak_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps(result))
-
-
-def measure(name: str, **params: Any) -> dict[str, Any]:
-    """Run one child in a fresh process and return what it measured."""
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", name, json.dumps(params)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{name} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    # The job's worker is a child of the measured process: count whichever was larger.
-    result["peak_mib"] = max(result["peak_mib"], result["child_peak_mib"])
-    return result
+measure = partial(harness.measure, __file__)
 
 
 # ------------------------------------------------------------------ report helpers
@@ -697,8 +647,7 @@ def bench_starter(work: Path, repeat: int) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--child":
-        _child_main(sys.argv[2], sys.argv[3])
+    if child_main(CHILDREN):
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, help="page views to group (default 10M)")

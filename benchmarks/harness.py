@@ -1,16 +1,82 @@
-"""What several benchmarks measure the same way."""
+"""What the benchmarks measure the same way: fresh child processes, peak memory, workers.
+
+A benchmark script runs each measured piece as ``python SCRIPT --child NAME PARAMS``
+(`measure`); its ``main`` starts with ``if child_main(CHILDREN): return``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
+
+Child = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def vmhwm_mib(pid: int | str = "self") -> float | None:
+    """Peak RSS of process ``pid`` (its own address space), None once it has exited.
+
+    Not ``ru_maxrss``: a forked child starts with its parent's high-water mark, so every
+    child would report at least the memory of the process that spawned it.
+    """
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return None
+
+
+def child_main(children: Mapping[str, Child]) -> bool:
+    """Run the child named on the command line, if any, and print what it measured
+    (with its own ``peak_mib``) as JSON; False when this is not a child process."""
+    if len(sys.argv) != 4 or sys.argv[1] != "--child":
+        return False
+    result = children[sys.argv[2]](json.loads(sys.argv[3]))
+    result["peak_mib"] = vmhwm_mib() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+    return True
+
+
+def measure(script: str, name: str, **params: Any) -> dict[str, Any]:
+    """Run child ``name`` of ``script`` in a fresh process and return what it measured.
+
+    When the child ran a job and reported its worker's peak (``worker_peak_mib``),
+    ``peak_mib`` is the larger of the two.
+    """
+    done = subprocess.run(
+        [sys.executable, script, "--child", name, json.dumps(params)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{name} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if "worker_peak_mib" in result:
+        result["peak_mib"] = max(result["peak_mib"], result["worker_peak_mib"])
+    return result
+
+
+def reap_worker(pid: int | None) -> float:
+    """Wait for a job's worker to exit; return the CPU seconds of the children reaped."""
+    if pid:
+        # ChildProcessError: subprocess's own clean-up reaped it already.
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def worker_peak_mib(project: Any, job_id: str) -> float:
-    """The peak memory a job's worker logged (its own VmHWM).
-
-    Not the child's ``ru_maxrss``: a forked child starts with its parent's high-water
-    mark, so a worker spawned by a large process would report that process's peak.
-    """
+    """The peak memory a job's worker logged (its own VmHWM, see `vmhwm_mib`)."""
     for line in project.workspace.runtime.logs(job_id):
         if line.message.startswith("Peak memory: "):
             return float(line.message.split()[2].replace(",", ""))

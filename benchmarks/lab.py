@@ -25,10 +25,8 @@ Every measured run is a fresh process; contenders take turns within each repeat.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -36,14 +34,15 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import harness
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from harness import worker_peak_mib
+from harness import Child, child_main, reap_worker, worker_peak_mib
 
 KS = (3, 5, 7)
 COLUMNS = 15
@@ -109,16 +108,6 @@ def _child_baseline(p: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": total.seconds, "cpu": total.cpu, "fits": fits}
 
 
-def _reap_worker(pid: int | None) -> float:
-    """Wait for the job's worker to exit; return its CPU seconds."""
-    if pid:
-        # ChildProcessError: subprocess's own clean-up reaped it already.
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _child_clusterlab(p: dict[str, Any]) -> dict[str, Any]:
     import clusterlab as cl
 
@@ -129,7 +118,7 @@ def _child_clusterlab(p: dict[str, Any]) -> dict[str, Any]:
     with Clock() as clock:
         session = task.train()
     job = project.jobs(limit=1)[0]
-    worker_cpu = _reap_worker(job.pid)
+    worker_cpu = reap_worker(job.pid)
     worker_peak = worker_peak_mib(project, job.id)
     models = {str(m.params["k"]): m for m in session.models}
     errors = [m.error for m in session.models if m.error]
@@ -232,36 +221,14 @@ def _child_idle(p: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+CHILDREN: dict[str, Child] = {
     "baseline": _child_baseline,
     "clusterlab": _child_clusterlab,
     "inertia": _child_inertia,
     "inprocess": _child_inprocess,
     "idle": _child_idle,
 }
-
-
-def _own_peak_mib() -> float:
-    # VmHWM: this program's own peak; ru_maxrss would carry the spawner's peak over exec.
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def measure(name: str, **params: Any) -> dict[str, Any]:
-    """Run one child in a fresh process and return what it measured."""
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", name, json.dumps(params)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{name} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
-
-
-# ------------------------------------------------------------------ the benchmark
+measure = partial(harness.measure, __file__)
 
 
 def bench_session(work: Path, src: Path, rows: int, repeat: int) -> None:
@@ -385,10 +352,7 @@ def bench_pycaret(work: Path) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--child":
-        result = CHILDREN[sys.argv[2]](json.loads(sys.argv[3]))
-        result["peak_mib"] = _own_peak_mib()
-        print(json.dumps(result))
+    if child_main(CHILDREN):
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)

@@ -40,7 +40,6 @@ import contextlib
 import json
 import os
 import platform
-import resource
 import shutil
 import socket
 import statistics
@@ -49,14 +48,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import harness
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from harness import worker_peak_mib
+from harness import Child, child_main, reap_worker, vmhwm_mib, worker_peak_mib
 
 KEY = "BENCH"
 TRAIN, DATA, SCORED, SAVED = "customers_train", "customers", "customers_scored", "segments"
@@ -108,19 +109,6 @@ class Clock:
         self.cpu = time.process_time() - self._cpu
 
 
-def _vmhwm_mib(pid: int | str = "self") -> float | None:
-    """Peak RSS of process ``pid`` (its own address space, not its spawner's), or None
-    once it has exited."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    return None
-
-
-# ------------------------------------------------------------------ measured children
 # Each runs in a fresh `python benchmarks/score.py --child NAME PARAMS` process.
 
 
@@ -158,9 +146,8 @@ def _child_apply(p: dict[str, Any]) -> dict[str, Any]:
 
     The worker is a process of its own (``python -m clusterlab.services.worker``) that
     this process starts. Its peak is read two ways: its VmHWM polled every 50 ms while it
-    runs (its own address space; the last 50 ms can be missed), and after reaping it,
-    RUSAGE_CHILDREN's ru_maxrss (nothing missed, but floored at this small process's
-    RSS when it forked the worker). The larger is reported.
+    runs (its own address space; the last 50 ms can be missed), and as the worker logs
+    it when it ends (reported).
     """
     import clusterlab as cl
     from clusterlab.storage.runtime import JobStatus
@@ -174,17 +161,13 @@ def _child_apply(p: dict[str, Any]) -> dict[str, Any]:
         while True:
             job = ws.runtime.get_job(job.id)
             if job.pid:
-                polled = max(polled, _vmhwm_mib(job.pid) or 0.0)
+                polled = max(polled, vmhwm_mib(job.pid) or 0.0)
             if job.status.finished:
                 break
             time.sleep(0.05)
     if job.status is not JobStatus.SUCCEEDED:
         raise RuntimeError(f"apply job failed: {job.error}")
-    if job.pid:
-        # ChildProcessError: subprocess's own clean-up reaped it already.
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(job.pid, 0)
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    worker_cpu = reap_worker(job.pid)
     assert job.started_at is not None
     assert job.finished_at is not None
     dataset = project.dataset(SCORED)
@@ -192,7 +175,7 @@ def _child_apply(p: dict[str, Any]) -> dict[str, Any]:
     assert folder is not None
     return {
         "seconds": clock.seconds,
-        "cpu": clock.cpu + usage.ru_utime + usage.ru_stime,
+        "cpu": clock.cpu + worker_cpu,
         "worker_start": (job.started_at - job.created_at).total_seconds(),
         "worker_run": (job.finished_at - job.started_at).total_seconds(),
         "worker_peak_mib": worker_peak_mib(project, job.id),
@@ -351,7 +334,7 @@ def _child_rest(p: dict[str, Any]) -> dict[str, Any]:
             got = [r["cluster_id"] for r in response.json()["results"]]
             expected = model.predict(frame)["cluster_labels"].tolist()
             differing = sum(a != b for a, b in zip(got, expected, strict=True))
-            server_peak = _vmhwm_mib(server.pid)
+            server_peak = vmhwm_mib(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -369,24 +352,13 @@ def _child_rest(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+CHILDREN: dict[str, Child] = {
     "setup": _child_setup,
     "apply": _child_apply,
     "bare": _child_bare,
     "rest": _child_rest,
 }
-
-
-def measure(name: str, **params: Any) -> dict[str, Any]:
-    """Run one child in a fresh process and return what it measured."""
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", name, json.dumps(params)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{name} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+measure = partial(harness.measure, __file__)
 
 
 # ------------------------------------------------------------------ report helpers
@@ -575,10 +547,7 @@ def bench_rest(setup: dict[str, Any], requests: int, big_repeat: int) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--child":
-        result = CHILDREN[sys.argv[2]](json.loads(sys.argv[3]))
-        result["peak_mib"] = _vmhwm_mib()
-        print(json.dumps(result))
+    if child_main(CHILDREN):
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
