@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -213,6 +214,32 @@ def save_model(trained: TrainedModel, folder: str | Path) -> ModelManifest:
     return manifest
 
 
+def verified_artifact(
+    folder: str | Path,
+    manifest: ModelManifest,
+    digest: Callable[[Path], str],
+    *,
+    is_folder: bool = False,
+) -> Path:
+    """The path of ``manifest``'s artifact in ``folder``, once checked: inside the
+    folder, a file (a folder if ``is_folder``), and with the manifest's sha256 by
+    ``digest``."""
+    # The manifest is data from disk: never let it point outside the model folder.
+    if Path(manifest.artifact).name != manifest.artifact or manifest.artifact.startswith("."):
+        raise StorageError(f"The manifest names an invalid artifact {manifest.artifact!r}.")
+    path = Path(folder) / manifest.artifact
+    if not (path.is_dir() if is_folder else path.is_file()):
+        raise StorageError(f"The model artifact {path} is missing.")
+    found = digest(path)
+    if found != manifest.artifact_sha256:
+        raise StorageError(
+            f"The model artifact {path} does not match its manifest (sha256 {found}, "
+            f"expected {manifest.artifact_sha256}): it was modified or corrupted. It is "
+            "not loaded; save or deploy the model again."
+        )
+    return path
+
+
 def read_manifest(folder: str | Path) -> ModelManifest:
     """The manifest of the model saved in ``folder``."""
     path = Path(folder) / MANIFEST
@@ -233,19 +260,7 @@ def load_model(folder: str | Path) -> ClusteringModel:
     import skops.io as sio
 
     manifest = read_manifest(folder)
-    # The manifest is data from disk: never let it point outside the model folder.
-    if Path(manifest.artifact).name != manifest.artifact or manifest.artifact.startswith("."):
-        raise StorageError(f"The manifest names an invalid artifact {manifest.artifact!r}.")
-    path = Path(folder) / manifest.artifact
-    if not path.is_file():
-        raise StorageError(f"The model artifact {path} is missing.")
-    found = file_sha256(path)
-    if found != manifest.artifact_sha256:
-        raise StorageError(
-            f"The model artifact {path} does not match its manifest (sha256 {found}, "
-            f"expected {manifest.artifact_sha256}): it was modified or corrupted. It is "
-            "not loaded; save or deploy the model again."
-        )
+    path = verified_artifact(folder, manifest, file_sha256)
     types, refused = _untrusted(path)
     if refused:
         raise StorageError(

@@ -27,7 +27,7 @@ from clusterlab.engines.base import InputData, Log, OutputResult
 from clusterlab.engines.spark.io import path_uri, read_input, write_version
 from clusterlab.engines.spark.ml_apply import spark_errors
 from clusterlab.engines.spark.ml_prep import KEPT_COLUMN, PREFIX
-from clusterlab.ml.artifacts import MANIFEST, library_versions, read_manifest
+from clusterlab.ml.artifacts import MANIFEST, library_versions, read_manifest, verified_artifact
 from clusterlab.ml.model import LABEL_COLUMN
 
 if TYPE_CHECKING:
@@ -148,19 +148,7 @@ def load_spark_model(folder: str | Path) -> SparkClusteringModel:
             f"The model in {folder} has flavor {manifest.flavor!r}, not 'spark': load it "
             "with clusterlab.ml.artifacts.load_model (and score it with score_dataset)."
         )
-    # The manifest is data from disk: never let it point outside the model folder.
-    if Path(manifest.artifact).name != manifest.artifact or manifest.artifact.startswith("."):
-        raise StorageError(f"The manifest names an invalid artifact {manifest.artifact!r}.")
-    path = Path(folder) / manifest.artifact
-    if not path.is_dir():
-        raise StorageError(f"The Spark model folder {path} is missing.")
-    found = folder_sha256(path)
-    if found != manifest.artifact_sha256:
-        raise StorageError(
-            f"The Spark model in {path} does not match its manifest (sha256 {found}, "
-            f"expected {manifest.artifact_sha256}): it was modified or corrupted. It is not "
-            "loaded; save or deploy the model again."
-        )
+    path = verified_artifact(folder, manifest, folder_sha256, is_folder=True)
     pipeline = PipelineModel.load(path_uri(path))
     names = {int(i): name for i, name in manifest.cluster_names.items()}
     return SparkClusteringModel(pipeline, names, manifest)
