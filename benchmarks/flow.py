@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from harness import Child, child_main, reap_worker, worker_peak_mib
+from harness import Child, Clock, child_main, median_of, print_table, reap_worker, worker_peak_mib
 
 from clusterlab.services.starter import PREPARE as STARTER_PREPARE
 from clusterlab.services.starter import SECTIONS
@@ -160,25 +160,6 @@ def _child_setup_group(p: dict[str, Any]) -> dict[str, Any]:
     folder = dataset.versions.current()
     assert folder is not None
     return {"seconds": took, "rows": dataset.rows, "parquet": str(folder / "part-0.parquet")}
-
-
-class Clock:
-    """Wall seconds of a block, and CPU seconds of every thread of this process in it.
-
-    CPU time shows the work done even when other processes on the machine slow the
-    wall clock down.
-    """
-
-    def __enter__(self) -> Clock:
-        self._wall, self._cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.seconds = time.perf_counter() - self._wall
-        self.cpu = time.process_time() - self._cpu
-
-    def result(self, **extra: Any) -> dict[str, Any]:
-        return {"seconds": self.seconds, "cpu": self.cpu, **extra}
 
 
 def _child_cl_build(p: dict[str, Any]) -> dict[str, Any]:
@@ -360,24 +341,8 @@ measure = partial(harness.measure, __file__)
 # ------------------------------------------------------------------ report helpers
 
 
-def _med(runs: list[dict[str, Any]], key: str = "seconds") -> float:
-    return statistics.median(r[key] for r in runs)
-
-
 def _peak(runs: list[dict[str, Any]]) -> float:
     return max(r["peak_mib"] for r in runs)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(  # noqa: E731
-        str(c).ljust(w) if i == 0 else str(c).rjust(w)
-        for i, (c, w) in enumerate(zip(r, widths, strict=True))
-    )
-    print("   " + line(header))
-    print("   " + "  ".join("-" * w for w in widths))
-    for row in rows:
-        print("   " + line(row))
 
 
 def _disagreements(out: str, ref: str) -> int:
@@ -464,8 +429,8 @@ def bench_group(work: Path, rows: int, visitors: int, repeat: int) -> None:
             + ", ".join(f"{_short(n)} {r[-1]['seconds']:.1f} s" for n, r in runs.items())
         )
     baselines = ["DuckDB SQL, arg_min", *(["polars"] if has_polars else [])]
-    best = min(baselines, key=lambda n: _med(runs[n]))
-    best_s = _med(runs[best])
+    best = min(baselines, key=lambda n: median_of(runs[n]))
+    best_s = median_of(runs[best])
     ref = runs["DuckDB SQL, arg_min"][-1]["out"]
     table = []
     for name, rs in runs.items():
@@ -473,16 +438,16 @@ def bench_group(work: Path, rows: int, visitors: int, repeat: int) -> None:
         table.append(
             [
                 name,
-                f"{_med(rs):.2f}",
+                f"{median_of(rs):.2f}",
                 f"{min(r['seconds'] for r in rs):.2f}",
                 f"{max(r['seconds'] for r in rs):.2f}",
-                f"{_med(rs, 'cpu'):.2f}",
+                f"{median_of(rs, 'cpu'):.2f}",
                 f"{_peak(rs):,.0f}",
-                f"{_med(rs) / best_s:.2f}x",
+                f"{median_of(rs) / best_s:.2f}x",
                 agree,
             ]
         )
-    _table(
+    print_table(
         [
             "contender",
             "median s",
@@ -496,35 +461,37 @@ def bench_group(work: Path, rows: int, visitors: int, repeat: int) -> None:
         table,
     )
     build, engine = runs["ClusterLab build (job)"], runs["ClusterLab engine (run_recipe)"]
-    pandas_s = _med(runs["pandas"])
-    ratio = _med(build) / best_s
+    pandas_s = median_of(runs["pandas"])
+    ratio = median_of(build) / best_s
     verdict = "met" if ratio <= RATIO_GOAL else "NOT met"
     print(
         f"   ClusterLab build / {best} ({best_s:.2f} s): {ratio:.2f}x "
-        f"(goal <= {RATIO_GOAL}x: {verdict}); engine alone: {_med(engine) / best_s:.2f}x"
+        f"(goal <= {RATIO_GOAL}x: {verdict}); engine alone: {median_of(engine) / best_s:.2f}x"
     )
-    best_cpu = _med(runs[best], "cpu")
+    best_cpu = median_of(runs[best], "cpu")
     print(
         f"   same ratios in CPU seconds (work done, less sensitive to other processes): "
-        f"build {_med(build, 'cpu') / best_cpu:.2f}x, engine {_med(engine, 'cpu') / best_cpu:.2f}x"
+        f"build {median_of(build, 'cpu') / best_cpu:.2f}x, "
+        f"engine {median_of(engine, 'cpu') / best_cpu:.2f}x"
     )
     print(
-        f"   job overhead (build - engine medians): {_med(build) - _med(engine):.2f} s; worker "
-        f"start-up (queued -> running): {_med(build, 'worker_start'):.2f} s; "
-        f"job run (running -> done): {_med(build, 'worker_run'):.2f} s"
+        f"   job overhead (build - engine medians): "
+        f"{median_of(build) - median_of(engine):.2f} s; worker "
+        f"start-up (queued -> running): {median_of(build, 'worker_start'):.2f} s; "
+        f"job run (running -> done): {median_of(build, 'worker_run'):.2f} s"
     )
-    faster = "yes" if _med(build) < pandas_s else "NO"
+    faster = "yes" if median_of(build) < pandas_s else "NO"
     print(
         f"   ClusterLab build faster than pandas: {faster} "
-        f"(pandas {pandas_s:.2f} s = {pandas_s / _med(build):.2f}x ClusterLab's time)"
+        f"(pandas {pandas_s:.2f} s = {pandas_s / median_of(build):.2f}x ClusterLab's time)"
     )
     cl_peak = max(_peak(build), _peak(engine))
     ok = "yes" if cl_peak < MEMORY_GOAL_MIB else "NO"
     print(f"   ClusterLab peak memory {cl_peak / 1024:.2f} GiB, under 4 GiB: {ok}")
-    ordered = _med(runs["DuckDB SQL, FIRST ORDER BY (diagnostic)"])
+    ordered = median_of(runs["DuckDB SQL, FIRST ORDER BY (diagnostic)"])
     print(
         f"   the SQL ClusterLab compiles (FIRST ORDER BY) vs arg_min, both hand-run in DuckDB: "
-        f"{ordered / _med(runs['DuckDB SQL, arg_min']):.2f}x"
+        f"{ordered / median_of(runs['DuckDB SQL, arg_min']):.2f}x"
     )
 
 
@@ -546,14 +513,14 @@ def bench_prepare(work: Path, rows: int, repeat: int) -> None:
             f"   run {i + 1}/{repeat}: "
             + ", ".join(f"{_short(k)} {r[-1]['seconds']:.1f} s" for k, r in runs.items())
         )
-    _table(
+    print_table(
         ["engine run (LocalEngine.run_recipe)", "median s", "rows/s", "cpu s", "peak MiB"],
         [
             [
                 name,
-                f"{_med(rs):.2f}",
-                f"{n / _med(rs):,.0f}",
-                f"{_med(rs, 'cpu'):.2f}",
+                f"{median_of(rs):.2f}",
+                f"{n / median_of(rs):,.0f}",
+                f"{median_of(rs, 'cpu'):.2f}",
                 f"{_peak(rs):,.0f}",
             ]
             for name, rs in runs.items()
@@ -564,9 +531,9 @@ def bench_prepare(work: Path, rows: int, repeat: int) -> None:
         for kind in ("geoip", "geoip_vectorised", "ua")
     }
     parts, cpu_parts = _prepare_parts(runs, "seconds"), _prepare_parts(runs, "cpu")
-    full, full_cpu = _med(runs["full prepare"]), _med(runs["full prepare"], "cpu")
+    full, full_cpu = median_of(runs["full prepare"]), median_of(runs["full prepare"], "cpu")
     print(f"   full prepare: {n / full:,.0f} rows/s; where its {full:.2f} s go:")
-    _table(
+    print_table(
         ["part (variant - copy)", "seconds", "share", "cpu s", "cpu share"],
         [
             [
@@ -598,18 +565,20 @@ def bench_prepare(work: Path, rows: int, repeat: int) -> None:
 
 def _prepare_parts(runs: dict[str, list[dict[str, Any]]], key: str) -> dict[str, float]:
     """Split the full prepare's cost: each variant minus the copy, the I/O floor."""
-    copy = _med(runs["copy (no steps: read + write)"], key)
-    others = _med(runs["without GeoIP and UA steps"], key) - copy
-    parse = _med(runs["parse_date step only"], key) - copy
+    copy = median_of(runs["copy (no steps: read + write)"], key)
+    others = median_of(runs["without GeoIP and UA steps"], key) - copy
+    parse = median_of(runs["parse_date step only"], key) - copy
     parts = {
         "I/O: read + write Parquet": copy,
         "parse_date step": parse,
         "other steps (cleaning, date parts, URLs)": others - parse,
-        "GeoIP step": _med(runs["GeoIP step only"], key) - copy,
-        "user-agent step": _med(runs["UA step only"], key) - copy,
+        "GeoIP step": median_of(runs["GeoIP step only"], key) - copy,
+        "user-agent step": median_of(runs["UA step only"], key) - copy,
     }
     # Negative when the steps cost less together than apart (or noise): one scan is shared.
-    parts["rest: full - sum of the above"] = _med(runs["full prepare"], key) - sum(parts.values())
+    parts["rest: full - sum of the above"] = median_of(runs["full prepare"], key) - sum(
+        parts.values()
+    )
     return parts
 
 
@@ -624,7 +593,7 @@ def bench_starter(work: Path, repeat: int) -> None:
         return
     runs = [measure("starter", home=_fresh(work / "starter-home")) for _ in range(repeat)]
     rows = ", ".join(f"{k} {v:,}" for k, v in runs[-1]["rows"].items())
-    _table(
+    print_table(
         ["stage", "median s", "min s", "max s"],
         [
             [label, *(f"{f(r[k] for r in runs):.2f}" for f in (statistics.median, min, max))]
@@ -641,7 +610,7 @@ def bench_starter(work: Path, repeat: int) -> None:
         for name in runs[-1]["recipes"]
     )
     print(
-        f"   inside build_all (medians): worker start-up {_med(runs, 'worker_start'):.2f} s, "
+        f"   inside build_all (medians): worker start-up {median_of(runs, 'worker_start'):.2f} s, "
         f"{recipes}"
     )
 

@@ -10,8 +10,10 @@ import contextlib
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -81,3 +83,43 @@ def worker_peak_mib(project: Any, job_id: str) -> float:
         if line.message.startswith("Peak memory: "):
             return float(line.message.split()[2].replace(",", ""))
     raise RuntimeError(f"job {job_id} logged no peak memory")
+
+
+class Clock:
+    """Wall seconds of a block, and CPU seconds of every thread of this process in it.
+
+    CPU time shows the work done even when other processes slow the wall clock down.
+    """
+
+    def __enter__(self) -> Clock:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.seconds = time.perf_counter() - self._wall
+        self.cpu = time.process_time() - self._cpu
+
+    def result(self, **extra: Any) -> dict[str, Any]:
+        """Seconds and CPU seconds, with ``extra``, as a child returns them."""
+        return {"seconds": self.seconds, "cpu": self.cpu, **extra}
+
+
+def median_of(runs: list[dict[str, Any]], key: str = "seconds") -> float:
+    """The median of ``key`` over runs."""
+    return statistics.median(r[key] for r in runs)
+
+
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    """An indented text table: the first column left-aligned, the others right-aligned."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            str(c).ljust(w) if i == 0 else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    print("   " + line(header))
+    print("   " + "  ".join("-" * w for w in widths))
+    for row in rows:
+        print("   " + line(row))

@@ -42,7 +42,7 @@ import harness
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from harness import Child, child_main, reap_worker, worker_peak_mib
+from harness import Child, Clock, child_main, reap_worker, worker_peak_mib
 
 KS = (3, 5, 7)
 COLUMNS = 15
@@ -72,18 +72,6 @@ def _matrix(path: str) -> np.ndarray[Any, Any]:
     for j, column in enumerate(table.columns):
         out[:, j] = column.to_numpy()
     return out
-
-
-class Clock:
-    """Wall and CPU seconds of a block (CPU shows the work when others load the machine)."""
-
-    def __enter__(self) -> Clock:
-        self._wall, self._cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.seconds = time.perf_counter() - self._wall
-        self.cpu = time.process_time() - self._cpu
 
 
 # ------------------------------------------------------------------ measured children

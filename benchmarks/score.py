@@ -57,7 +57,16 @@ import harness
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from harness import Child, child_main, reap_worker, vmhwm_mib, worker_peak_mib
+from harness import (
+    Child,
+    Clock,
+    child_main,
+    median_of,
+    print_table,
+    reap_worker,
+    vmhwm_mib,
+    worker_peak_mib,
+)
 
 KEY = "BENCH"
 TRAIN, DATA, SCORED, SAVED = "customers_train", "customers", "customers_scored", "segments"
@@ -95,18 +104,6 @@ def make_data(path: Path, rows: int, seed: int, chunk: int = 1_000_000) -> None:
     finally:
         if writer is not None:
             writer.close()
-
-
-class Clock:
-    """Wall and CPU seconds of a block (CPU shows the work when others load the machine)."""
-
-    def __enter__(self) -> Clock:
-        self._wall, self._cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.seconds = time.perf_counter() - self._wall
-        self.cpu = time.process_time() - self._cpu
 
 
 # Each runs in a fresh `python benchmarks/score.py --child NAME PARAMS` process.
@@ -364,25 +361,6 @@ measure = partial(harness.measure, __file__)
 # ------------------------------------------------------------------ report helpers
 
 
-def _med(runs: list[dict[str, Any]], key: str = "seconds") -> float:
-    return statistics.median(r[key] for r in runs)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(row: list[str]) -> str:
-        return "  ".join(
-            str(c).ljust(w) if i == 0 else str(c).rjust(w)
-            for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        )
-
-    print("   " + line(header))
-    print("   " + "  ".join("-" * w for w in widths))
-    for row in rows:
-        print("   " + line(row))
-
-
 def _verdict(ok: bool) -> str:
     return "goal met" if ok else "goal NOT met"
 
@@ -417,33 +395,33 @@ def bench_apply(work: Path, setup: dict[str, Any], repeat: int) -> None:
     ours = runs["ClusterLab apply (build job)"]
     for r in ours:
         r["peak_mib"] = r["worker_peak_mib"]
-    bare_s = _med(runs["bare model.predict (pyarrow batches)"])
-    _table(
+    bare_s = median_of(runs["bare model.predict (pyarrow batches)"])
+    print_table(
         ["contender", "median s", "rows/s", "cpu s", "peak MiB", "vs bare"],
         [
             [
                 name,
-                f"{_med(rs):.2f}",
-                f"{rows / _med(rs):,.0f}",
-                f"{_med(rs, 'cpu'):.2f}",
+                f"{median_of(rs):.2f}",
+                f"{rows / median_of(rs):,.0f}",
+                f"{median_of(rs, 'cpu'):.2f}",
                 f"{max(r['peak_mib'] for r in rs):,.0f}",
-                f"{_med(rs) / bare_s:.2f}x",
+                f"{median_of(rs) / bare_s:.2f}x",
             ]
             for name, rs in runs.items()
         ],
     )
-    hand_s = _med(runs["by hand: predict + distance + write"])
-    ours_s = _med(ours)
-    bare_c = _med(runs["bare model.predict (pyarrow batches)"], "cpu")
+    hand_s = median_of(runs["by hand: predict + distance + write"])
+    ours_s = median_of(ours)
+    bare_c = median_of(runs["bare model.predict (pyarrow batches)"], "cpu")
     print(
         f"   in CPU seconds (work done, less sensitive to other processes): by hand "
-        f"{_med(runs['by hand: predict + distance + write'], 'cpu') / bare_c:.2f}x, "
-        f"ClusterLab {_med(ours, 'cpu') / bare_c:.2f}x the bare predict"
+        f"{median_of(runs['by hand: predict + distance + write'], 'cpu') / bare_c:.2f}x, "
+        f"ClusterLab {median_of(ours, 'cpu') / bare_c:.2f}x the bare predict"
     )
     print(
         f"   ClusterLab apply / by hand: {ours_s / hand_s:.2f}x (names, cluster_id, drift, "
-        f"DuckDB read); job: worker start-up {_med(ours, 'worker_start'):.2f} s, "
-        f"worker run {_med(ours, 'worker_run'):.2f} s"
+        f"DuckDB read); job: worker start-up {median_of(ours, 'worker_start'):.2f} s, "
+        f"worker run {median_of(ours, 'worker_run'):.2f} s"
     )
     print(
         "   worker peak: logged by the worker "
@@ -491,7 +469,7 @@ def bench_rest(setup: dict[str, Any], requests: int, big_repeat: int) -> None:
     one, big = r["one"], r["big"]
     bare_one = statistics.median(one["bare model.predict"])
     bare_big = statistics.median(big["bare model.predict"])
-    _table(
+    print_table(
         ["1 record", "p50 ms", "p99 ms", "max ms", "p50 vs bare"],
         [
             [
@@ -505,7 +483,7 @@ def bench_rest(setup: dict[str, Any], requests: int, big_repeat: int) -> None:
         ],
     )
     print()
-    _table(
+    print_table(
         [f"{BIG:,} records", "median s", "min s", "records/s", "vs bare"],
         [
             [
