@@ -106,6 +106,10 @@ def test_spark_session_has_the_local_layout(trained: tuple[cl.Project, Session, 
     assert k5.report.importance_table()["importance"].sum() == pytest.approx(100.0)
     assert set(k5.report.scatter_points()["cluster"]) == {c.name for c in k5.clusters}
     assert all(c.suggested_name for c in k5.clusters)
+    # Five far-apart blobs: a near-perfect rule for each cluster, from the driver sample.
+    rules = k5.report.rules().groupby("cluster").first()
+    assert len(rules) == 5
+    assert (rules["precision"] > 0.95).all()
     # Nothing is left of the staging folder.
     assert [p.name for p in spark.folder.parent.iterdir()] == ["1"]
 

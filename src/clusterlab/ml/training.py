@@ -197,13 +197,7 @@ class SessionResult:
 
     def report_features(self) -> list[FeatureInfo]:
         """Input and display-only features, as the report builders take them."""
-        return [
-            FeatureInfo.numeric(f.name)
-            if f.type is FeatureType.NUMERIC
-            else FeatureInfo.categorical(f.name)
-            for f in self.design.features
-            if f.role.value in ("input", "display") and f.type is not FeatureType.TEXT
-        ]
+        return report_features(self.design)
 
     def importances(self, model: TrainedModel, **options: Any) -> list[FeatureImportance]:
         """Variables importance of ``model`` on the preprocessed matrix (before PCA)."""
@@ -213,6 +207,17 @@ class SessionResult:
         return variables_importance(
             self.matrix, labels, self.preprocessing.feature_names, **options
         )
+
+
+def report_features(design: TaskDesign) -> list[FeatureInfo]:
+    """The design's input and display-only features, as the report builders take them."""
+    return [
+        FeatureInfo.numeric(f.name)
+        if f.type is FeatureType.NUMERIC
+        else FeatureInfo.categorical(f.name)
+        for f in design.features
+        if f.role.value in ("input", "display") and f.type is not FeatureType.TEXT
+    ]
 
 
 def data_hash(frame: pd.DataFrame, columns: Sequence[str]) -> str:

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from clusterlab.core.lab import ModelSummary, SessionSummary
-from clusterlab.core.mltask import FeatureType, SamplingSpec, TaskDesign
+from clusterlab.core.mltask import SamplingSpec, TaskDesign
 from clusterlab.ml.artifacts import read_manifest
 from clusterlab.ml.report import (
     DEFAULT_CLUSTER_COLUMN,
@@ -43,6 +43,8 @@ from clusterlab.ml.report import (
     fit_projection,
     variables_importance,
 )
+from clusterlab.ml.report.rules import build_rules
+from clusterlab.ml.training import report_features
 from clusterlab.services.build import input_data
 from clusterlab.services.lab import SESSION_FILE
 from clusterlab.services.model_store import write_report
@@ -110,17 +112,6 @@ def train_rows(
     return result
 
 
-def report_features(design: TaskDesign) -> list[FeatureInfo]:
-    """Input and display-only features, as the report builders take them."""
-    return [
-        FeatureInfo.numeric(f.name)
-        if f.type is FeatureType.NUMERIC
-        else FeatureInfo.categorical(f.name)
-        for f in design.features
-        if f.role.value in ("input", "display") and f.type is not FeatureType.TEXT
-    ]
-
-
 def model_summary(trained: SparkTrainedModel, model_id: str) -> ModelSummary:
     """The results-table row of ``trained``."""
     spec = trained.spec
@@ -138,8 +129,8 @@ def model_summary(trained: SparkTrainedModel, model_id: str) -> ModelSummary:
 
 def _sample_panels(
     trained: SparkTrainedModel, rows: DataFrame, features: list[FeatureInfo], seed: int
-) -> tuple[list[Any], Any]:
-    """Variables importance and the scatter plot, from a driver-side sample of rows."""
+) -> tuple[list[Any], Any, Any]:
+    """Variables importance, the scatter plot and the rules, from a driver-side sample."""
     from clusterlab.engines.spark.ml_lab import labelled_sample
 
     assert trained.metrics is not None
@@ -149,15 +140,17 @@ def _sample_panels(
         trained, rows, [f.name for f in features], by_id, rows=DRIVER_SAMPLE_ROWS, seed=seed
     )
     if len(sample.labels) == 0:
-        return [], None
+        return [], None, None
     importances = variables_importance(sample.matrix, sample.labels, trained.feature_names)
+    numeric = [f.name for f in features if f.is_numeric]
+    categorical = [f.name for f in features if not f.is_numeric]
+    rules = build_rules(sample.frame, sample.labels, numeric, categorical)
 
     def preprocess(picked: pd.DataFrame) -> np.ndarray[Any, Any]:
         # The sample's frame has a range index: its labels are the matrix rows.
         matrix: np.ndarray[Any, Any] = sample.matrix[picked.index.to_numpy()]
         return matrix
 
-    numeric = [f.name for f in features if f.is_numeric]
     scatter = build_scatter(
         sample.frame,
         pd.Series(sample.labels, dtype=object),
@@ -168,7 +161,7 @@ def _sample_panels(
     )
     # The sample's counts are not the clusters' sizes: show the training ones.
     true_sizes = {c: int(sizes.get(c, 0)) for c in scatter.clusters}
-    return importances, scatter.model_copy(update={"cluster_sizes": true_sizes})
+    return importances, scatter.model_copy(update={"cluster_sizes": true_sizes}), rules
 
 
 def build_spark_report(
@@ -186,7 +179,7 @@ def build_spark_report(
     features = report_features(design)
     sizes = trained.metrics.cluster_sizes
     order = [trained.names[i] for i in sorted(trained.names) if sizes.get(trained.names[i])]
-    importances, scatter = _sample_panels(trained, rows, features, design.metrics.seed)
+    importances, scatter, rules = _sample_panels(trained, rows, features, design.metrics.seed)
     # The report runs five grouped queries: score the rows once for all of them.
     scored = trained.label(rows, DEFAULT_CLUSTER_COLUMN).persist()
     try:
@@ -196,9 +189,12 @@ def build_spark_report(
     finally:
         scored.unpersist()
     spec = trained.spec
-    notes = [f"Importance and scatter plot from a sample of at most {DRIVER_SAMPLE_ROWS:,} rows"]
+    notes = [
+        f"Importance, scatter plot and rules from a sample of at most {DRIVER_SAMPLE_ROWS:,} rows"
+    ]
     return report.with_panels(
         scatter=scatter,
+        rules=rules,
         detailed_metrics=build_detailed_metrics(trained.metrics.as_dict(), sizes),
         training_info=build_training_info(
             spec.label,
