@@ -29,6 +29,7 @@ import hashlib
 import json
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any
@@ -221,12 +222,20 @@ def report_features(design: TaskDesign) -> list[FeatureInfo]:
 
 
 def data_hash(frame: pd.DataFrame, columns: Sequence[str]) -> str:
-    """A sha256 of the given columns' names, types and values (not the index)."""
-    sub = frame[list(columns)]
+    """A sha256 of the given columns' names, types and values (not the index).
+
+    Numeric columns are hashed as their raw bytes, which hashlib reads without holding
+    the GIL; other columns through pandas' per-row hash.
+    """
     digest = hashlib.sha256(
-        json.dumps([list(map(str, sub.columns)), [str(t) for t in sub.dtypes]]).encode()
+        json.dumps([list(map(str, columns)), [str(frame[c].dtype) for c in columns]]).encode()
     )
-    digest.update(pd.util.hash_pandas_object(sub, index=False).to_numpy().tobytes())
+    for name in columns:
+        column = frame[name]
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind in "biuf":
+            digest.update(np.ascontiguousarray(column.to_numpy()).view(np.uint8))
+        else:
+            digest.update(pd.util.hash_pandas_object(column, index=False).to_numpy().tobytes())
     return digest.hexdigest()
 
 
@@ -383,6 +392,10 @@ def _train(
 ) -> SessionResult:
     total_steps = len(grid) + 1
     start = perf_counter()
+    # Hashed beside the preprocessing: hashlib reads the columns without the GIL.
+    hashing = ThreadPoolExecutor(1, thread_name_prefix="data-hash")
+    hashed = hashing.submit(data_hash, rows, design.input_names)
+    hashing.shutdown(wait=False)
     prep, matrix, kept = fit_preprocessing(rows, design.features)
     timings["preprocessing"] = perf_counter() - start
     mark = perf_counter()
@@ -411,11 +424,10 @@ def _train(
         dropped_rows=~kept,
         outlier_rows=outlier_rows,
         pca=pca,
-        data_hash=data_hash(rows, design.input_names),
+        data_hash=hashed.result(),
         timings=timings,
-        diagnostics=session_diagnostics(
-            len(rows), rows[list(design.input_names)], design.features, design.outliers
-        ),
+        # The whole frame: selecting the inputs would copy them; only inputs are read.
+        diagnostics=session_diagnostics(len(rows), rows, design.features, design.outliers),
     )
     for done, params in enumerate(grid, start=1):
         report(done, total_steps, f"Training {params.label}")

@@ -125,6 +125,9 @@ def deploy(
     parts = train_parts({"data": fingerprint}, "spark" if model.flavor == "spark" else "local")
     signature = ml_signature(recipe, parts) if data_version == fingerprint else ""
 
+    if model.flavor != "spark":
+        model.complete_report()  # a version's report is whole: build any deferred panel
+
     def fill(folder: Path, version_id: str) -> VersionInfo:
         for file in _COPIED:
             shutil.copy2(model.folder / file, folder / file)

@@ -39,7 +39,7 @@ def set_cluster_node(model: Model, node: int) -> list[int]:
     Setting an ancestor of clusters merges them; setting a node inside a cluster
     splits that cluster. Returns the new cluster nodes.
     """
-    tree = model.report.data.hierarchy
+    tree = model.report.summary.hierarchy
     if tree is None:
         raise InvalidInputError(
             f"{model.summary.label} has no hierarchy: only two-step models can set a tree "

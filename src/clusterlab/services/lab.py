@@ -37,12 +37,18 @@ from clusterlab.ml.artifacts import load_model, read_manifest
 from clusterlab.ml.guess import guess_design
 from clusterlab.ml.report import ClusterReport
 from clusterlab.ml.stability import KRecommendation, choose_k
-from clusterlab.ml.training import train_session
+from clusterlab.ml.training import SessionResult, report_features, train_session
 from clusterlab.services.jobs import run_job, start_job
 from clusterlab.services.lab_engine import check_design_change, refuse_unsupported
 from clusterlab.services.model_report import ModelReport
-from clusterlab.services.model_store import CLUSTERS_FILE, REPORT_FILE, ModelStore, write_json
-from clusterlab.services.training_sample import load_sample, prune_samples
+from clusterlab.services.model_store import (
+    CLUSTERS_FILE,
+    ModelStore,
+    complete_report,
+    read_report,
+    write_json,
+)
+from clusterlab.services.training_sample import prune_samples, read_sample, training_sample
 from clusterlab.storage.definitions import read_model, write_model
 from clusterlab.storage.runtime import Job
 
@@ -429,10 +435,22 @@ class Model:
 
     @property
     def report(self) -> ModelReport:
-        """The model report's data and figures, with the current cluster names."""
+        """The model report's data and figures, with the current cluster names.
+
+        Its profiles, importance, scatter plot and rules are built the first time one
+        of them is read (a session leaves them to the first view), then stored.
+        """
         self._require_trained()
-        report = ClusterReport.model_validate_json((self.folder / REPORT_FILE).read_text())
-        return ModelReport(report, self._names())
+        return ModelReport(read_report(self.folder), self._names(), self.complete_report)
+
+    def complete_report(self) -> ClusterReport:
+        """The whole report, its deferred panels built and stored first if need be."""
+        session = self.session
+        return complete_report(
+            self.folder,
+            lambda: read_sample(session.task.folder, session.summary.sample),
+            report_features(session.summary.design or session.task.design),
+        )
 
 
 def create_task(
@@ -491,42 +509,55 @@ def run_training(
     progress(0.0, "Reading the training sample")
     dataset = project.dataset(task.spec.dataset)
     data_version = dataset.fingerprint()
-    frame, sample = load_sample(dataset, task.design, task.folder, log)
-    models = len(task.design.grid())
-    log(f"Training on {len(frame):,} rows of {task.spec.dataset}: {models} model(s)")
-    result = train_session(
-        frame,
-        task.design,
-        on_progress=lambda done, total, msg: progress(done / max(total, 1), msg),
-        sample=False,
-        allow_custom_code=project.workspace.settings.allow_custom_code,
-    )
     root = task.folder / "sessions"
     root.mkdir(parents=True, exist_ok=True)
-    number = 1 + max((int(p.name) for p in root.iterdir() if p.name.isdigit()), default=0)
     staging = root / f".staging-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     try:
-        store = ModelStore(result, log)
-        summaries = [store.write(m, staging / f"m{i}") for i, m in enumerate(result.models)]
-        progress(0.99, "Stability per k")
-        choice = choose_k(result)
-        write_json(staging / CHOOSE_K_FILE, choice.model_dump(mode="json"))
-        log(f"Choosing k: {choice.reason}")
-        summary = SessionSummary(
-            number=number,
-            task=task_id,
-            rows=len(result.frame),
-            data_hash=result.data_hash,
-            models=summaries,
-            diagnostics=[d.message for d in result.diagnostics],
-            sample=sample,
-            data_version=data_version,
-            design=task.design,
-        )
-        write_model(staging / SESSION_FILE, summary)
+        # Published once the training rows are cached: its models' first views read them.
+        with training_sample(dataset, task.design, task.folder, log) as (frame, sample):
+            models = len(task.design.grid())
+            log(f"Training on {len(frame):,} rows of {task.spec.dataset}: {models} model(s)")
+            result = train_session(
+                frame,
+                task.design,
+                on_progress=lambda done, total, msg: progress(done / max(total, 1), msg),
+                sample=False,
+                allow_custom_code=project.workspace.settings.allow_custom_code,
+            )
+            number = 1 + max((int(p.name) for p in root.iterdir() if p.name.isdigit()), default=0)
+            summary = SessionSummary(
+                number=number,
+                task=task_id,
+                rows=len(result.frame),
+                data_hash=result.data_hash,
+                models=[],
+                diagnostics=[d.message for d in result.diagnostics],
+                sample=sample,
+                data_version=data_version,
+                design=task.design,
+            )
+            _write_session(staging, result, summary, progress, log)
         os.replace(staging, root / str(number))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     prune_samples(task.folder, [s.summary.sample for s in task.sessions()])
     return number
+
+
+def _write_session(
+    staging: Path,
+    result: SessionResult,
+    summary: SessionSummary,
+    progress: Callable[[float, str], None],
+    log: Callable[[str], None],
+) -> None:
+    """Write the session's models, choice of k and ``summary`` into ``staging``."""
+    # Profiles, importance, scatter and rules wait for the first view of a model.
+    store = ModelStore(result, log, defer_panels=True)
+    models = [store.write(m, staging / f"m{i}") for i, m in enumerate(result.models)]
+    progress(0.99, "Stability per k")
+    choice = choose_k(result)
+    write_json(staging / CHOOSE_K_FILE, choice.model_dump(mode="json"))
+    log(f"Choosing k: {choice.reason}")
+    write_model(staging / SESSION_FILE, summary.model_copy(update={"models": models}))

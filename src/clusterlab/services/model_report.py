@@ -7,6 +7,7 @@ Figures are Plotly figures: ``model.report.heatmap_figure().show()`` in a notebo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -17,22 +18,42 @@ from clusterlab.ml.report import figures as fig
 from clusterlab.ml.report.importance import importances_table
 from clusterlab.ml.report.profiles import profile_for
 
+DEFERRED_PANELS = frozenset({"profiles", "importances", "scatter", "rules"})
+"""The panels a Lab session leaves to the first view of a model."""
+
 
 class ModelReport:
-    """Report panels with the analyst's cluster names applied."""
+    """Report panels with the analyst's cluster names applied.
 
-    def __init__(self, report: ClusterReport, names: dict[str, str]) -> None:
-        self.data = report
+    ``summary`` is the report as stored, which may have deferred panels; ``data`` is
+    the whole report: reading it first builds the deferred panels with ``complete``.
+    """
+
+    def __init__(
+        self,
+        report: ClusterReport,
+        names: dict[str, str],
+        complete: Callable[[], ClusterReport] | None = None,
+    ) -> None:
+        self.summary = report
         self.names = names
+        self._complete = complete
+
+    @property
+    def data(self) -> ClusterReport:
+        """Every panel's data (the deferred ones built and stored on first read)."""
+        if self.summary.deferred and self._complete is not None:
+            self.summary = self._complete()
+        return self.summary
 
     def _name(self, cluster: Any) -> Any:
         return self.names.get(cluster, cluster) if isinstance(cluster, str) else cluster
 
     def _colors(self) -> dict[str, str]:
-        return {self._name(c.name): c.color for c in self.data.clusters}
+        return {self._name(c.name): c.color for c in self.summary.clusters}
 
     def _panel(self, name: str) -> Any:
-        panel = getattr(self.data, name)
+        panel = getattr(self.data if name in DEFERRED_PANELS else self.summary, name)
         if panel is None:
             if name == "rules":
                 raise NotFoundError(
@@ -45,7 +66,7 @@ class ModelReport:
 
     def observations(self) -> pd.DataFrame:
         """Top observations per cluster: ``cluster``, ``size``, ``share``, ``sentence``."""
-        sizes = {c.name: c for c in self.data.clusters}
+        sizes = {c.name: c for c in self.summary.clusters}
         rows = [
             {
                 "cluster": self._name(group.cluster),
@@ -53,20 +74,20 @@ class ModelReport:
                 "share": sizes[group.cluster].share,
                 "sentence": obs.text,
             }
-            for group in self.data.observations.clusters
+            for group in self.summary.observations.clusters
             for obs in group.observations
         ]
         return pd.DataFrame(rows, columns=["cluster", "size", "share", "sentence"])
 
     def heatmap_table(self) -> pd.DataFrame:
         """The heatmap as a table with the reference export columns."""
-        table = self.data.heatmap.to_table()
+        table = self.summary.heatmap.to_table()
         table["cluster_label"] = table["cluster_label"].map(self._name)
         return table
 
     def heatmap_figure(self) -> Any:
         """The heatmap (features × clusters, relative importance)."""
-        return fig.heatmap_figure(self.data.heatmap)
+        return fig.heatmap_figure(self.summary.heatmap)
 
     def profile_figure(self, feature: str) -> Any:
         """Overall and per-cluster distributions of ``feature`` on one scale."""
@@ -121,5 +142,5 @@ class ModelReport:
 
     def hierarchy_figure(self) -> Any:
         """Two-step: the dendrogram of the pre-clusters, clusters colored."""
-        colors = {c.name: c.color for c in self.data.clusters}
+        colors = {c.name: c.color for c in self.summary.clusters}
         return fig.dendrogram_figure(self._panel("hierarchy"), colors)

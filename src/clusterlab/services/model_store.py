@@ -1,4 +1,13 @@
-"""Write a trained model's folder: artifact, report with every panel, cluster metadata.
+"""Write a trained model's folder: artifact, report, cluster metadata.
+
+A Lab session writes each model's summary panels (observations, heatmap, detailed
+metrics, training information) and defers the others (profiles, variables importance,
+scatter plot, rules) to the first time the model is opened: on many rows they cost
+several times the model's fit, and most models of a session are compared by their
+metrics and never opened. Such a folder keeps the cluster of every training row
+(`LABELS_FILE`); `complete_report` builds the deferred panels from it and the
+session's cached training rows, then deletes it. Other writers (re-scoring a two-step
+tree, retraining in a build) write the whole report at once, with the same builders.
 
 The report builders read the scored training rows through Ibis (the profiles' bins and
 box statistics, above `PROFILE_ROWS`, a sample of them). The rows are turned into one
@@ -9,9 +18,11 @@ converts the data once, not three times.
 
 from __future__ import annotations
 
+import fcntl
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -20,22 +31,30 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from clusterlab.core.lab import ClusterMeta, ModelSummary
 from clusterlab.engines.local.duck import arrow_tables
-from clusterlab.ml.artifacts import save_model
-from clusterlab.ml.report import DEFAULT_CLUSTER_COLUMN, ClusterReport, build_report
+from clusterlab.ml.artifacts import load_model, save_model
+from clusterlab.ml.preprocess import FittedPreprocessing, Matrix
+from clusterlab.ml.report import DEFAULT_CLUSTER_COLUMN, ClusterReport, FeatureInfo, build_report
 from clusterlab.ml.report.anomalies import SCORE_COLUMN, build_anomalies
+from clusterlab.ml.report.cluster_report import report_profiles
 from clusterlab.ml.report.hierarchy import session_hierarchy
+from clusterlab.ml.report.importance import variables_importance
 from clusterlab.ml.report.panels import build_detailed_metrics, build_training_info
 from clusterlab.ml.report.rules import build_rules
-from clusterlab.ml.report.scatter import fit_projection, session_scatter
+from clusterlab.ml.report.scatter import build_scatter, fit_projection, row_preprocessor
 from clusterlab.ml.sampling import stratified_positions
 from clusterlab.ml.training import SessionResult, TrainedModel
 from clusterlab.storage.atomic import write_text_atomic
 
 REPORT_FILE = "report.json"
 CLUSTERS_FILE = "clusters.json"
+LABELS_FILE = "labels.parquet"
+"""A model folder whose report is deferred keeps here the cluster of each training row
+(``cluster``, null for rows in none) and whether the model was fitted on it
+(``fitted``)."""
 PROJECTION_ROWS = 50_000
 """Rows the scatter plot's 2-D projection is fitted on: two components of a large
 matrix come out the same from an evenly spaced sample, at a fraction of the cost."""
@@ -59,57 +78,131 @@ def _finite(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.if_else(pc.is_inf(column), pa.scalar(None, column.type), column)
 
 
-class ModelStore:
-    """Writes the models of one session, sharing what they have in common."""
+class TrainingRows:
+    """The training rows a session's models are reported on, shared by its models.
 
-    def __init__(self, result: SessionResult, log: Callable[[str], None]) -> None:
-        self.result = result
-        self.log = log
-        self.features = result.report_features()
+    ``matrix`` is the preprocessed matrix (before PCA) of the rows the models were
+    fitted on, ``frame.iloc[fit_positions]``.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        features: Sequence[FeatureInfo],
+        preprocessing: FittedPreprocessing,
+        matrix: Matrix,
+        fit_positions: np.ndarray[Any, Any],
+    ) -> None:
+        self.frame = frame
+        self.features = list(features)
+        self.preprocessing = preprocessing
+        self.matrix = matrix
+        self.fit_positions = fit_positions
         # Column by column: a numeric column of the frame is a view of its block and
         # becomes an Arrow array without a copy (selecting columns as a frame copied
         # them all, a second copy of the rows in the job's peak memory).
-        frame = result.frame
         self.base = pa.table(
             {
                 f.name: _finite(pa.chunked_array([pa.Array.from_pandas(frame[f.name])]))
                 for f in self.features
             }
         )
-        step = max(1, len(result.matrix) // PROJECTION_ROWS)
-        self.projection = fit_projection(result.matrix[::step])
 
-    def _labels(self, model: TrainedModel) -> pa.DictionaryArray:
-        assert model.labels is not None
-        names = model.cluster_names
-        codes = pd.Categorical(model.labels, categories=names).codes
-        return pa.DictionaryArray.from_arrays(
-            pa.array(codes, mask=codes < 0, type=pa.int32()), pa.array(names, pa.string())
+    @classmethod
+    def of_session(cls, result: SessionResult) -> TrainingRows:
+        return cls(
+            result.frame,
+            result.report_features(),
+            result.preprocessing,
+            result.matrix,
+            result.fit_positions,
         )
 
+    @cached_property
+    def projection(self) -> Any:
+        """The scatter plot's 2-D projection, fitted once for every model."""
+        step = max(1, len(self.matrix) // PROJECTION_ROWS)
+        return fit_projection(self.matrix[::step])
+
     @contextmanager
-    def tables(self, model: TrainedModel, **extra: Any) -> Iterator[tuple[Any, Any]]:
-        """The model's scored training rows (with ``extra`` columns), as an Ibis table,
-        and at most `PROFILE_ROWS` of them stratified on its clusters (None when there
-        are no more rows than that); both are freed when the block ends."""
-        labels = self._labels(model)
-        scored = self.base.append_column(DEFAULT_CLUSTER_COLUMN, labels)
-        for name, values in extra.items():
+    def tables(
+        self,
+        labels: pd.Series[Any],
+        clusters: Sequence[str],
+        extra: dict[str, Any] | None = None,
+        *,
+        profile_sample: bool = False,
+    ) -> Iterator[tuple[Any, Any]]:
+        """The rows scored with ``labels`` (cluster names, in the order ``clusters``) and
+        ``extra`` columns, as an Ibis table, and with ``profile_sample`` at most
+        `PROFILE_ROWS` of them stratified on the clusters (else None, as when there are
+        no more rows than that); both are freed when the block ends."""
+        codes = pd.Categorical(labels, categories=list(clusters)).codes
+        dictionary = pa.DictionaryArray.from_arrays(
+            pa.array(codes, mask=codes < 0, type=pa.int32()), pa.array(clusters, pa.string())
+        )
+        scored = self.base.append_column(DEFAULT_CLUSTER_COLUMN, dictionary)
+        for name, values in (extra or {}).items():
             scored = scored.append_column(name, pa.array(np.asarray(values), from_pandas=True))
         tables = {"scored": scored}
-        if self.base.num_rows > PROFILE_ROWS:
-            codes = labels.indices.fill_null(-1).to_numpy()
+        if profile_sample and self.base.num_rows > PROFILE_ROWS:
             rows = pa.array(stratified_positions(codes, PROFILE_ROWS, 0, PROFILE_MIN_ROWS))
             tables["profile_sample"] = scored.take(rows)
         with arrow_tables(tables) as found:
             yield found["scored"], found.get("profile_sample")
 
+    def complete(self, report: ClusterReport, labels: pd.Series[Any], pca: Any) -> ClusterReport:
+        """``report`` with its deferred panels: profiles, importance, scatter plot, rules.
+
+        ``labels`` holds each row's cluster name; ``pca`` is the model's PCA, if any.
+        """
+        clusters = [c.name for c in report.clusters]
+        with self.tables(labels, clusters, profile_sample=True) as (scored, sample):
+            profiles = report_profiles(
+                scored, self.features, cluster_order=clusters, profile_sample=sample
+            )
+        importances = variables_importance(
+            self.matrix,
+            labels.to_numpy()[self.fit_positions],
+            self.preprocessing.feature_names,
+        )
+        kinds: dict[bool, list[str]] = {True: [], False: []}
+        for feature in self.features:
+            kinds[feature.is_numeric].append(feature.name)
+        # Outlier rows are not in the matrix: the sampled rows are preprocessed again.
+        scatter = build_scatter(
+            self.frame,
+            labels,
+            kinds[True],
+            preprocess=row_preprocessor(self.preprocessing),
+            pca=pca,
+            projection=self.projection,
+        )
+        # Rules read the original feature values: the frame's, not the matrix.
+        rules = build_rules(self.frame, labels, kinds[True], kinds[False])
+        return report.completed(profiles, importances).with_panels(scatter=scatter, rules=rules)
+
+
+class ModelStore:
+    """Writes the models of one session, sharing what they have in common.
+
+    ``defer_panels`` leaves the profiles, importance, scatter plot and rules to
+    `complete_report` (what a Lab session does); otherwise the report is whole.
+    """
+
+    def __init__(
+        self, result: SessionResult, log: Callable[[str], None], *, defer_panels: bool = False
+    ) -> None:
+        self.result = result
+        self.log = log
+        self.defer_panels = defer_panels
+        self.rows = TrainingRows.of_session(result)
+
     def panels(self, model: TrainedModel) -> dict[str, Any]:
-        """The panels besides summary, heatmap, profiles and importance."""
+        """The panels written with the summary, besides observations and heatmap."""
         assert model.metrics is not None
         result, params = self.result, model.params
         panels: dict[str, Any] = {
-            "scatter": session_scatter(result, model, projection=self.projection),
             "detailed_metrics": build_detailed_metrics(
                 model.metrics.as_dict(), model.metrics.cluster_sizes
             ),
@@ -128,18 +221,15 @@ class ModelStore:
                 n_rows=len(result.frame),
             ),
         }
-        # Rules read the original feature values: the frame's, not the matrix.
-        kinds: dict[bool, list[str]] = {True: [], False: []}
-        for feature in self.features:
-            kinds[feature.is_numeric].append(feature.name)
-        panels["rules"] = build_rules(result.frame, model.labels, kinds[True], kinds[False])
         if model.hierarchy is not None:
             panels["hierarchy"] = session_hierarchy(result, model)
         if model.anomaly_scores is not None:
-            with self.tables(model, **{SCORE_COLUMN: model.anomaly_scores}) as (scored, _):
+            assert model.labels is not None
+            extra = {SCORE_COLUMN: model.anomaly_scores}
+            with self.rows.tables(model.labels, model.cluster_names, extra) as (scored, _):
                 panels["anomalies"] = build_anomalies(
                     scored,
-                    self.features,
+                    self.rows.features,
                     top=int(params.params.get("anomalies_to_display", 100) or 100),
                 )
         return panels
@@ -148,33 +238,103 @@ class ModelStore:
         """Write ``model`` into ``folder``; a failed model gets its summary only.
 
         The summary's timings add, to the model's fit and metrics, the seconds spent
-        here on its ``artifact``, ``importance``, ``report`` and other ``panels``.
+        here on its ``artifact``, ``report`` (summary panels) and, unless deferred,
+        ``panels`` (profiles, importance, scatter plot and rules).
         """
         folder.mkdir(parents=True, exist_ok=True)
         timings = dict(model.timings)
         if not model.ok:
             self.log(f"{model.params.label}: failed: {model.error}")
             return _summary(model, folder, timings)
+        assert model.labels is not None
+        assert model.model is not None
         lap = _laps(timings)
         save_model(model, folder)
         lap("artifact")
-        importances = self.result.importances(model)
-        lap("importance")
-        with self.tables(model) as (scored, profile_sample):
+        clusters = model.cluster_names
+        with self.rows.tables(model.labels, clusters) as (scored, _):
             report = build_report(
-                scored,
-                self.features,
-                cluster_order=model.cluster_names,
-                importances=importances,
-                profile_sample=profile_sample,
+                scored, self.rows.features, cluster_order=clusters, with_profiles=False
             )
-        lap("report")
         report = report.with_panels(**self.panels(model))
-        lap("panels")
+        lap("report")
+        if self.defer_panels:
+            write_labels(folder, model.labels, clusters, self.rows.fit_positions)
+        else:
+            report = self.rows.complete(report, model.labels, model.model.pca)
+            lap("panels")
         write_report(folder, report)
         summary = _summary(model, folder, timings)
         self.log(f"{model.params.label}: silhouette {summary.metrics.get('silhouette')}")
         return summary
+
+
+def write_labels(
+    folder: Path, labels: pd.Series[Any], clusters: Sequence[str], fit_positions: Any
+) -> None:
+    """Keep each training row's cluster and whether it was fitted (`LABELS_FILE`)."""
+    codes = pd.Categorical(labels, categories=list(clusters)).codes
+    fitted = np.zeros(len(labels), dtype=bool)
+    fitted[fit_positions] = True
+    table = pa.table(
+        {
+            "cluster": pa.DictionaryArray.from_arrays(
+                pa.array(codes, mask=codes < 0, type=pa.int32()), pa.array(clusters, pa.string())
+            ),
+            "fitted": fitted,
+        }
+    )
+    pq.write_table(table, folder / LABELS_FILE)
+
+
+def read_labels(folder: Path, index: pd.Index) -> tuple[pd.Series[Any], np.ndarray[Any, Any]]:
+    """The training rows' cluster names (None for rows in no cluster), indexed like the
+    training frame, and the positions of the rows the model was fitted on."""
+    table = pq.read_table(folder / LABELS_FILE)
+    cluster = table["cluster"].combine_chunks()
+    codes = cluster.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    names = np.array([*cluster.dictionary.to_pylist(), None], dtype=object)
+    fitted = table["fitted"].to_numpy()
+    labels = pd.Series(names[codes], index=index, dtype=object, name="cluster")
+    return labels, np.flatnonzero(fitted)
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    # Two viewers opening the same model at once build its panels once.
+    with open(folder / ".panels.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def read_report(folder: Path) -> ClusterReport:
+    """The model report stored in ``folder``, deferred panels or not."""
+    return ClusterReport.model_validate_json((folder / REPORT_FILE).read_text(encoding="utf-8"))
+
+
+def complete_report(
+    folder: Path, training_frame: Callable[[], pd.DataFrame], features: Sequence[FeatureInfo]
+) -> ClusterReport:
+    """The whole report of the model in ``folder``, its deferred panels built and stored
+    first if they were not (from the rows ``training_frame()`` reads, reported on
+    ``features``)."""
+    with _locked(folder):
+        report = read_report(folder)
+        if not report.deferred:
+            return report
+        frame = training_frame()
+        labels, fit_positions = read_labels(folder, frame.index)
+        model = load_model(folder)
+        preprocessing = model.preprocessing
+        matrix, _ = preprocessing.transform(frame.iloc[fit_positions])
+        rows = TrainingRows(frame, features, preprocessing, matrix, fit_positions)
+        report = rows.complete(report, labels, model.pca)
+        write_text_atomic(folder / REPORT_FILE, report.model_dump_json())
+        (folder / LABELS_FILE).unlink()
+    return report
 
 
 def write_report(folder: Path, report: ClusterReport) -> None:

@@ -14,7 +14,9 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,23 +70,34 @@ def sample_rows(dataset: Dataset, design: TaskDesign) -> pd.DataFrame:
     return rows if rows.index.equals(pd.RangeIndex(len(rows))) else rows.reset_index(drop=True)
 
 
-def load_sample(
+@contextmanager
+def training_sample(
     dataset: Dataset, design: TaskDesign, task_folder: Path, log: Callable[[str], None]
-) -> tuple[pd.DataFrame, str]:
-    """The training rows and their cache key; read from the cache when it is fresh."""
+) -> Iterator[tuple[pd.DataFrame, str]]:
+    """The training rows and their cache key; read from the cache when it is fresh.
+
+    A fresh sample is written to the cache in a background thread while the block
+    trains on it (Parquet writing releases the GIL: on 1M rows it cost as much as the
+    three K-means fits); the block's exit waits for the file and raises its error.
+    """
     key = sample_key(dataset, design)
     path = sample_path(task_folder, key)
     if path.is_file():
         frame = _read_parquet(path)
         release_arrow_memory()
         log(f"Reusing the cached training sample ({len(frame):,} rows): the data is unchanged")
-        return frame, key
+        yield frame, key
+        return
     frame = sample_rows(dataset, design)
-    _write_parquet(frame, path)
-    release_arrow_memory()
     method = design.sampling.method
     log(f"Sampled {len(frame):,} rows of {dataset.name} ({method}); cached for later sessions")
-    return frame, key
+    with ThreadPoolExecutor(1, thread_name_prefix="sample-cache") as writer:
+        written = writer.submit(_write_parquet, frame, path)
+        try:
+            yield frame, key
+        finally:
+            written.result()
+    release_arrow_memory()
 
 
 def release_arrow_memory() -> None:

@@ -74,7 +74,7 @@ def check_trainable(task: ClusteringTask) -> None:
 
 def cluster_rows(model: ReportOwner) -> list[dict[str, Any]]:
     """Summary panel rows: id, name, color, description, size and suggested name."""
-    report = model.report.data
+    report = model.report.summary
     meta = {c.id: c for c in model.clusters}
     rows = []
     for summary in report.clusters:
@@ -124,7 +124,7 @@ def heatmap_view(
     """The heatmap figure after filter (``all``, ``numeric`` or a categorical) and sort."""
     from clusterlab.ml.report import heatmap_figure
 
-    heatmap = model.report.data.heatmap
+    heatmap = model.report.summary.heatmap
     if show is None or show == "":
         heatmap = heatmap.default_view()
     elif show == "numeric":

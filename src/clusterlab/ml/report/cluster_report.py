@@ -48,11 +48,14 @@ class ClusterSummary(BaseModel):
 class ClusterReport(BaseModel):
     """Data of the model report panels, storable as JSON.
 
-    Summary, heatmap, profiles and importance are always there; the scatter plot,
-    detailed metrics and training information are added with `with_panels` by the
-    caller that has the matrix and the model, as are the anomalies (Isolation Forest)
-    and hierarchy (two-step) panels of the models that have them. Panels left out
-    are None, so reports stored before they existed still load.
+    Summary and heatmap are always there; profiles (unless built without them) too.
+    Importance, the scatter plot, rules, detailed metrics and training information are
+    added with `with_importances` and `with_panels` by the caller that has the matrix
+    and the model, as are the anomalies (Isolation Forest) and hierarchy (two-step)
+    panels of the models that have them. Panels left out are None, so reports stored
+    before they existed still load. ``deferred`` marks a report whose profiles,
+    importance, scatter plot and rules are still to be built (a training session
+    leaves them to the first view of the model).
 
     Examples
     --------
@@ -83,6 +86,7 @@ class ClusterReport(BaseModel):
     detailed_metrics: DetailedMetrics | None = None
     training_info: TrainingInfo | None = None
     rules: list[ClusterRules] | None = None
+    deferred: bool = False
 
     def cluster(self, name: str) -> ClusterSummary:
         """Return the summary of cluster ``name`` or raise `NotFoundError`."""
@@ -95,6 +99,15 @@ class ClusterReport(BaseModel):
     def with_importances(self, importances: Sequence[FeatureImportance]) -> ClusterReport:
         """Return a copy holding the variables importance (computed from the matrix)."""
         return self.model_copy(update={"importances": list(importances)})
+
+    def completed(
+        self, profiles: Sequence[FeatureProfile], importances: Sequence[FeatureImportance]
+    ) -> ClusterReport:
+        """Return a copy holding the deferred profiles and importance, no longer deferred
+        (add the scatter plot and rules with `with_panels`)."""
+        return self.model_copy(
+            update={"profiles": list(profiles), "importances": list(importances), "deferred": False}
+        )
 
     def with_panels(
         self,
@@ -128,12 +141,13 @@ def build_report(
     bins: int = DEFAULT_BINS,
     max_levels: int = DEFAULT_MAX_LEVELS,
     profile_sample: Any = None,
+    with_profiles: bool = True,
 ) -> ClusterReport:
     """Build every engine-neutral panel of a model report from its scored table.
 
     Runs five grouped queries in the table's engine whatever its size: per-cluster
     numeric statistics, categorical level counts, histograms, and per-cluster and
-    global quantiles.
+    global quantiles (the last three for the profiles only).
 
     Parameters
     ----------
@@ -152,6 +166,9 @@ def build_report(
     profile_sample : ibis.Table, optional
         A uniform sample of ``table``'s rows to read the profiles' numeric bins and box
         statistics from (every other figure is of all rows); by default all rows.
+    with_profiles : bool
+        False leaves the profiles out and marks the report ``deferred`` (see
+        `report_profiles`).
     """
     stats = compute_stats(
         table,
@@ -184,6 +201,31 @@ def build_report(
         heatmap=build_heatmap(stats, max_levels=max_levels),
         profiles=build_profiles(
             table, stats, bins=bins, max_levels=max_levels, sample=profile_sample
-        ),
+        )
+        if with_profiles
+        else [],
         importances=list(importances),
+        deferred=not with_profiles,
     )
+
+
+def report_profiles(
+    table: Any,
+    features: Sequence[FeatureInfo],
+    *,
+    cluster_column: str = DEFAULT_CLUSTER_COLUMN,
+    cluster_order: Sequence[str] | None = None,
+    bins: int = DEFAULT_BINS,
+    max_levels: int = DEFAULT_MAX_LEVELS,
+    profile_sample: Any = None,
+) -> list[FeatureProfile]:
+    """The profiles panel alone, for a report built ``with_profiles=False`` (the
+    parameters are `build_report`'s)."""
+    stats = compute_stats(
+        table,
+        features,
+        cluster_column=cluster_column,
+        cluster_order=cluster_order,
+        max_levels=max_levels,
+    )
+    return build_profiles(table, stats, bins=bins, max_levels=max_levels, sample=profile_sample)

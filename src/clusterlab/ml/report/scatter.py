@@ -33,6 +33,7 @@ from clusterlab.core.errors import InvalidInputError
 from clusterlab.ml.report.inputs import DEFAULT_CLUSTER_COLUMN, cluster_sort_key
 
 if TYPE_CHECKING:
+    from clusterlab.ml.preprocess import FittedPreprocessing
     from clusterlab.ml.training import SessionResult, TrainedModel
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -375,7 +376,21 @@ def session_scatter(session: SessionResult, model: TrainedModel, **options: Any)
     """
     if model.model is None or model.labels is None:
         raise InvalidInputError(f"{model.params.label} failed to train: {model.error}")
-    preprocessing = session.preprocessing
+    numeric = [f.name for f in session.report_features() if f.is_numeric]
+    options.setdefault("projection", fit_projection(session.matrix, options.get("seed", 0)))
+    return build_scatter(
+        session.frame,
+        model.labels,
+        numeric,
+        preprocess=row_preprocessor(session.preprocessing),
+        pca=model.model.pca,
+        **options,
+    )
+
+
+def row_preprocessor(preprocessing: FittedPreprocessing) -> Preprocess:
+    """`build_scatter`'s ``preprocess``: rows through ``preprocessing``, row for row (NaN
+    rows for the rows it drops)."""
     width = len(preprocessing.feature_names)
 
     def preprocess(rows: pd.DataFrame) -> FloatArray:
@@ -384,13 +399,4 @@ def session_scatter(session: SessionResult, model: TrainedModel, **options: Any)
         out[np.asarray(kept, dtype=bool)] = matrix
         return out
 
-    numeric = [f.name for f in session.report_features() if f.is_numeric]
-    options.setdefault("projection", fit_projection(session.matrix, options.get("seed", 0)))
-    return build_scatter(
-        session.frame,
-        model.labels,
-        numeric,
-        preprocess=preprocess,
-        pca=model.model.pca,
-        **options,
-    )
+    return preprocess

@@ -56,7 +56,7 @@ def add_panel_routes(router: APIRouter, prefix: str, resolve: Callable[..., Any]
     @router.get(prefix + "/summary")
     def get_summary(owner: Owner) -> dict[str, Any]:
         """The Summary panel: clusters with sizes, names, descriptions and observations."""
-        report = owner.report.data
+        report = owner.report.summary
         return {
             "rows": report.n_rows,
             "clusters": cluster_rows(owner),
@@ -78,7 +78,7 @@ def add_panel_routes(router: APIRouter, prefix: str, resolve: Callable[..., Any]
             "figure": figure_json(fig),
             "rows": heatmap.labels,
             "clusters": heatmap.clusters,
-            "categorical_features": owner.report.data.heatmap.categorical_features,
+            "categorical_features": owner.report.summary.heatmap.categorical_features,
         }
 
     @router.get(prefix + "/heatmap.csv", response_class=Response)

@@ -1,0 +1,106 @@
+"""A session leaves profiles, importance, scatter plot and rules to a model's first view."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import clusterlab as cl
+from clusterlab.core.errors import StorageError
+from clusterlab.ml.report import ClusterReport
+from clusterlab.ml.training import train_session
+from clusterlab.services.lab import ClusteringTask, Model
+from clusterlab.services.model_store import LABELS_FILE, ModelStore, read_report
+from clusterlab.services.training_sample import read_sample
+
+
+@pytest.fixture
+def task(project: cl.Project) -> ClusteringTask:
+    rng = np.random.default_rng(5)
+    centers = np.array([[0, 0, 0], [6, 6, 0], [0, 6, 6]])
+    points = np.vstack([rng.normal(c, 0.7, (150, 3)) for c in centers])
+    frame = pd.DataFrame(points, columns=["x", "y", "z"])
+    frame["country"] = rng.choice(["France", "Spain", "Italy"], len(frame))
+    frame.loc[::11, "x"] = np.nan
+    project.create_dataset("points", frame)
+    task = project.create_clustering_task("points")
+    task.set_algorithm("kmeans", k=[3, 4])
+    return task
+
+
+def _stored(model: Model) -> ClusterReport:
+    return read_report(model.folder)
+
+
+def test_a_session_stores_summary_panels_and_defers_the_rest(task: ClusteringTask) -> None:
+    model = task.train().models[0]
+    stored = _stored(model)
+    assert stored.deferred
+    assert stored.profiles == []
+    assert stored.importances == []
+    assert stored.scatter is None
+    assert stored.rules is None
+    assert stored.detailed_metrics is not None
+    assert stored.training_info is not None
+    assert (model.folder / LABELS_FILE).is_file()
+    # Reading the summary panels builds nothing.
+    assert len(model.report.observations()) > 0
+    assert len(model.report.heatmap_table()) > 0
+    assert _stored(model).deferred
+
+
+def test_first_view_builds_the_panels_an_eager_write_builds(task: ClusteringTask, tmp_path) -> None:
+    session = task.train()
+    model = session.models[1]
+    assert model.report.importance_table()["importance"].sum() == pytest.approx(100.0)
+    lazy = _stored(model)
+    assert not lazy.deferred
+    assert not (model.folder / LABELS_FILE).exists()
+    # The same session written whole in one go, from the same cached rows.
+    frame = read_sample(task.folder, session.summary.sample)
+    result = train_session(frame, session.summary.design, sample=False)
+    ModelStore(result, lambda _m: None).write(result.models[1], tmp_path / "eager")
+    eager = read_report(tmp_path / "eager")
+    assert not eager.deferred
+    panels = ("clusters", "observations", "heatmap", "profiles", "importances", "rules", "scatter")
+    for panel in panels:
+        assert getattr(lazy, panel) == getattr(eager, panel), panel
+
+
+def test_two_viewers_at_once_build_the_panels_once(task: ClusteringTask) -> None:
+    model = task.train().models[0]
+    reports: list[object] = []
+    threads = [
+        threading.Thread(target=lambda: reports.append(model.complete_report())) for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(reports) == 3
+    assert all(r == reports[0] for r in reports)
+    assert not _stored(model).deferred
+
+
+def test_deploy_copies_a_whole_report(task: ClusteringTask) -> None:
+    model = task.train().models[0]
+    saved = model.deploy("segments")
+    assert not _stored(model).deferred
+    version = saved.active
+    assert version is not None
+    assert len(version.report.data.profiles) == 4
+    assert not (version.folder / LABELS_FILE).exists()
+
+
+def test_a_lost_training_sample_gives_a_clear_error(task: ClusteringTask) -> None:
+    model = task.train().models[0]
+    for cached in (task.folder / "samples").iterdir():
+        cached.unlink()
+    with pytest.raises(StorageError, match="no longer cached"):
+        model.report.rules()
+    # The summary panels still read, and the report is left as it was.
+    assert len(model.report.observations()) > 0
+    assert _stored(model).deferred
