@@ -36,7 +36,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from harness import Child, Clock, child_main, median_of, print_table, reap_worker, worker_peak_mib
+from harness import (
+    Child,
+    Clock,
+    child_main,
+    median_of,
+    print_table,
+    worker_cpu_seconds,
+    worker_peak_mib,
+)
 
 from clusterlab.services.starter import PREPARE as STARTER_PREPARE
 from clusterlab.services.starter import SECTIONS
@@ -168,7 +176,7 @@ def _child_cl_build(p: dict[str, Any]) -> dict[str, Any]:
     project = cl.Workspace(p["home"]).project(KEY)
     with Clock() as clock:
         job = project.build(GROUPED, force=True)
-    worker_cpu = reap_worker(job.pid)
+    worker_cpu = worker_cpu_seconds(project, job.id)
     assert job.started_at is not None
     assert job.finished_at is not None
     folder = project.dataset(GROUPED).versions.current()
@@ -300,7 +308,6 @@ def _child_starter(p: dict[str, Any]) -> dict[str, Any]:
     created = time.perf_counter() - start
     job = project.build_all()
     built = time.perf_counter() - start - created
-    reap_worker(job.pid)
     assert job.started_at is not None
     rows = {d.name: d.rows for d in project.datasets() if d.versions.current() is not None}
     # Each recipe runs from its "running" log line to the next recipe's (or the last line).

@@ -6,9 +6,7 @@ A benchmark script runs each measured piece as ``python SCRIPT --child NAME PARA
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -67,22 +65,22 @@ def measure(script: str, name: str, **params: Any) -> dict[str, Any]:
     return result
 
 
-def reap_worker(pid: int | None) -> float:
-    """Wait for a job's worker to exit; return the CPU seconds of the children reaped."""
-    if pid:
-        # ChildProcessError: subprocess's own clean-up reaped it already.
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def _logged(project: Any, job_id: str, prefix: str) -> float:
+    for line in project.workspace.runtime.logs(job_id):
+        if line.message.startswith(prefix):
+            return float(line.message.removeprefix(prefix).split()[0].replace(",", ""))
+    raise RuntimeError(f"job {job_id} logged no {prefix!r} line")
+
+
+def worker_cpu_seconds(project: Any, job_id: str) -> float:
+    """The CPU seconds a finished job's worker logged (its own, whoever started it: the
+    warm job server forks workers that are not this process's children)."""
+    return _logged(project, job_id, "CPU time: ")
 
 
 def worker_peak_mib(project: Any, job_id: str) -> float:
     """The peak memory a job's worker logged (its own VmHWM, see `vmhwm_mib`)."""
-    for line in project.workspace.runtime.logs(job_id):
-        if line.message.startswith("Peak memory: "):
-            return float(line.message.split()[2].replace(",", ""))
-    raise RuntimeError(f"job {job_id} logged no peak memory")
+    return _logged(project, job_id, "Peak memory: ")
 
 
 class Clock:

@@ -63,8 +63,8 @@ from harness import (
     child_main,
     median_of,
     print_table,
-    reap_worker,
     vmhwm_mib,
+    worker_cpu_seconds,
     worker_peak_mib,
 )
 
@@ -164,7 +164,7 @@ def _child_apply(p: dict[str, Any]) -> dict[str, Any]:
             time.sleep(0.05)
     if job.status is not JobStatus.SUCCEEDED:
         raise RuntimeError(f"apply job failed: {job.error}")
-    worker_cpu = reap_worker(job.pid)
+    worker_cpu = worker_cpu_seconds(project, job.id)
     assert job.started_at is not None
     assert job.finished_at is not None
     dataset = project.dataset(SCORED)

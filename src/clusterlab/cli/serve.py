@@ -51,9 +51,11 @@ def serve(
         )
     import uvicorn
 
+    from clusterlab.services.job_server import warm_up
     from clusterlab.web import create_app
 
     ws = state.workspace()
+    warm_up()  # the UI's first training or build starts warm
     app = create_app(ws)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"

@@ -17,13 +17,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from clusterlab.core.errors import ClusterLabError
+from clusterlab.services.job_server import request_worker
 from clusterlab.storage.atomic import pid_alive
 from clusterlab.storage.runtime import Job, JobStatus
 
 if TYPE_CHECKING:
     from clusterlab.services.workspace import Workspace
 
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.05
 
 
 class JobFailedError(ClusterLabError):
@@ -37,9 +38,15 @@ class JobFailedError(ClusterLabError):
 
 
 def start_job(ws: Workspace, kind: str, project: str, payload: dict[str, Any]) -> Job:
-    """Record a job and start its worker process; returns at once."""
+    """Record a job and start its worker process; returns at once.
+
+    The worker is forked by the warm job server when one answers (see `job_server`),
+    else started as a new Python process.
+    """
     ws.runtime.fail_dead_jobs()
     job = ws.runtime.create_job(kind, project, json.dumps(payload, sort_keys=True))
+    if request_worker(ws.home, job.id) is not None:
+        return job
     subprocess.Popen(
         [sys.executable, "-m", "clusterlab.services.worker", str(ws.home), job.id],
         stdin=subprocess.DEVNULL,

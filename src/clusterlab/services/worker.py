@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import sys
 import threading
@@ -87,7 +88,9 @@ def run(home: str, job_id: str) -> int:
 
 
 def _finish(db: RuntimeDB, job_id: str, status: JobStatus, error: str | None = None) -> None:
-    """Record the job's peak memory, then how it ended."""
+    """Record the job's CPU time and peak memory, then how it ended."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    db.append_log(job_id, f"CPU time: {usage.ru_utime + usage.ru_stime:.2f} s")
     if (peak := peak_memory_mib()) is not None:
         db.append_log(job_id, f"Peak memory: {peak:,.0f} MiB")
     db.finish(job_id, status, error)

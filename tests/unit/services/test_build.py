@@ -62,8 +62,10 @@ def test_build_all_runs_in_order(flow: cl.Project) -> None:
     assert logs.index(next(m for m in logs if m.startswith("sync_views: running"))) < logs.index(
         next(m for m in logs if m.startswith("by_visitor: running"))
     )
-    # The worker's own peak memory comes last: a Python process with DuckDB needs tens of MiB.
-    assert logs[-2].startswith("Done: ")
+    # The worker's own CPU time and peak memory come last: a Python process with DuckDB
+    # needs tens of MiB.
+    assert logs[-3].startswith("Done: ")
+    assert float(logs[-2].removeprefix("CPU time: ").removesuffix(" s")) > 0
     peak = float(logs[-1].removeprefix("Peak memory: ").removesuffix(" MiB").replace(",", ""))
     assert 20 < peak < 4096
 
