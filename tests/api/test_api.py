@@ -20,12 +20,19 @@ def wait(client: TestClient, job_id: str) -> dict:
         time.sleep(0.2)
 
 
+def with_customers(ws: cl.Workspace, key: str) -> cl.Project:
+    """A project of its own for a test (xdist may run the module's tests anywhere)."""
+    project = ws.create_project(key)
+    project.create_dataset("customers", customers_frame())
+    return project
+
+
 def test_projects_create_list_and_errors(client: TestClient) -> None:
-    assert client.get("/api/projects").json() == []
+    assert "SHOP" not in [p["key"] for p in client.get("/api/projects").json()]
     created = client.post("/api/projects", json={"key": "SHOP", "name": "Shop"})
     assert created.status_code == 201
     assert created.json()["name"] == "Shop"
-    assert [p["key"] for p in client.get("/api/projects").json()] == ["SHOP"]
+    assert "SHOP" in [p["key"] for p in client.get("/api/projects").json()]
     taken = client.post("/api/projects", json={"key": "SHOP"})
     assert taken.status_code == 409
     assert "already exists" in taken.json()["error"]
@@ -44,52 +51,54 @@ def test_projects_create_list_and_errors(client: TestClient) -> None:
 
 
 def test_upload_a_csv_then_read_rows_and_stats(client: TestClient, api_ws: cl.Workspace) -> None:
+    api_ws.create_project("UPLOAD")
     csv = customers_frame().to_csv(index=False).encode()
     uploaded = client.post(
-        "/api/projects/SHOP/datasets",
+        "/api/projects/UPLOAD/datasets",
         data={"name": "customers"},
         files={"file": ("../../customers.csv", csv, "text/csv")},
     )
     assert uploaded.status_code == 201, uploaded.text
     assert uploaded.json()["has_data"] is True
-    info = client.get("/api/projects/SHOP/datasets/customers").json()
+    info = client.get("/api/projects/UPLOAD/datasets/customers").json()
     assert info["rows"] == 180
     assert [c["name"] for c in info["schema"]] == ["id", "spend", "visits", "country"]
-    stats = client.get("/api/projects/SHOP/datasets/customers/stats").json()
+    stats = client.get("/api/projects/UPLOAD/datasets/customers/stats").json()
     spend = next(c for c in stats["columns"] if c["name"] == "spend")
     assert spend["missing_share"] == 0
     assert sum(b["count"] for b in spend["histogram"]) == 180
     again = client.post(
-        "/api/projects/SHOP/datasets",
+        "/api/projects/UPLOAD/datasets",
         data={"name": "customers"},
         files={"file": ("customers.csv", csv, "text/csv")},
     )
     assert again.status_code == 409
     empty = client.post(
-        "/api/projects/SHOP/datasets",
+        "/api/projects/UPLOAD/datasets",
         data={"name": "nothing"},
         files={"file": ("nothing.csv", b"", "text/csv")},
     )
     assert empty.status_code == 422
     assert "is empty" in empty.json()["error"]
-    assert not api_ws.project("SHOP").has_dataset("nothing")
-    bad_filter = client.get("/api/projects/SHOP/datasets/customers/rows", params={"filters": "{"})
+    assert not api_ws.project("UPLOAD").has_dataset("nothing")
+    bad_filter = client.get("/api/projects/UPLOAD/datasets/customers/rows", params={"filters": "{"})
     assert bad_filter.status_code == 422
     assert "filters must be a JSON list" in bad_filter.text
 
 
 def test_export_and_import_a_project_zip(client: TestClient, api_ws: cl.Workspace) -> None:
-    exported = client.get("/api/projects/SHOP/export")
+    with_customers(api_ws, "EXPORT")
+    exported = client.get("/api/projects/EXPORT/export")
     assert exported.status_code == 200
     assert exported.headers["content-type"] == "application/zip"
     imported = client.post(
         "/api/projects/import",
-        data={"key": "SHOP_COPY"},
-        files={"file": ("SHOP.zip", exported.content, "application/zip")},
+        data={"key": "EXPORT_COPY"},
+        files={"file": ("EXPORT.zip", exported.content, "application/zip")},
     )
     assert imported.status_code == 201, imported.text
-    copy = api_ws.project("SHOP_COPY").dataset("customers").to_pandas()
-    pd.testing.assert_frame_equal(copy, api_ws.project("SHOP").dataset("customers").to_pandas())
+    copy = api_ws.project("EXPORT_COPY").dataset("customers").to_pandas()
+    pd.testing.assert_frame_equal(copy, api_ws.project("EXPORT").dataset("customers").to_pandas())
     junk = client.post(
         "/api/projects/import", files={"file": ("junk.zip", b"not a zip", "application/zip")}
     )
@@ -98,52 +107,57 @@ def test_export_and_import_a_project_zip(client: TestClient, api_ws: cl.Workspac
 
 
 def test_build_job_log_and_flow(client: TestClient, api_ws: cl.Workspace) -> None:
+    with_customers(api_ws, "BUILD")
+    with_customers(api_ws, "PLAIN")
     recipe = {"type": "sync", "inputs": ["customers"], "outputs": ["customers_copy"]}
-    assert client.put("/api/projects/SHOP/recipes/copy", json=recipe).status_code == 200
-    flow = client.get("/api/projects/SHOP/flow").json()
+    assert client.put("/api/projects/BUILD/recipes/copy", json=recipe).status_code == 200
+    flow = client.get("/api/projects/BUILD/flow").json()
     assert {n["id"] for n in flow["nodes"]} == {
         "dataset:customers",
         "dataset:customers_copy",
         "recipe:copy",
     }
-    started = client.post("/api/projects/SHOP/build", json={"datasets": ["customers_copy"]})
+    started = client.post("/api/projects/BUILD/build", json={"datasets": ["customers_copy"]})
     assert started.status_code == 202
     job = wait(client, started.json()["id"])
     assert job["status"] == "succeeded", job["error"]
-    assert api_ws.project("SHOP").dataset("customers_copy").rows == 180
+    assert api_ws.project("BUILD").dataset("customers_copy").rows == 180
     log = client.get(f"/api/jobs/{job['id']}/log", params={"after": 1}).json()["lines"]
     assert log
     assert all(line["seq"] > 1 for line in log)
-    assert any(j["id"] == job["id"] for j in client.get("/api/projects/SHOP/jobs").json())
+    assert any(j["id"] == job["id"] for j in client.get("/api/projects/BUILD/jobs").json())
     assert client.post(f"/api/jobs/{job['id']}/cancel").json()["status"] == "succeeded"
     assert client.get("/api/jobs/nope").status_code == 404
-    nothing = client.post("/api/projects/SHOP_COPY/build", json={})
+    nothing = client.post("/api/projects/PLAIN/build", json={})
     assert nothing.status_code == 422
     assert "nothing to build" in nothing.json()["error"]
 
 
-def test_train_as_a_job_then_read_session_models_and_report(client: TestClient) -> None:
-    task = client.post("/api/projects/SHOP/tasks", json={"dataset": "customers"}).json()
+def test_train_as_a_job_then_read_session_models_and_report(
+    client: TestClient, api_ws: cl.Workspace
+) -> None:
+    with_customers(api_ws, "TRAIN")
+    task = client.post("/api/projects/TRAIN/tasks", json={"dataset": "customers"}).json()
     design = task["design"]
     design["algorithms"][0]["k"] = [2, 3]
     assert (
-        client.put(f"/api/projects/SHOP/tasks/{task['id']}/design", json=design).status_code == 200
+        client.put(f"/api/projects/TRAIN/tasks/{task['id']}/design", json=design).status_code == 200
     )
-    started = client.post(f"/api/projects/SHOP/tasks/{task['id']}/train")
+    started = client.post(f"/api/projects/TRAIN/tasks/{task['id']}/train")
     assert started.status_code == 202
     job = wait(client, started.json()["id"])
     assert job["status"] == "succeeded", job["error"]
-    session = client.get(f"/api/projects/SHOP/tasks/{task['id']}/sessions/1").json()
+    session = client.get(f"/api/projects/TRAIN/tasks/{task['id']}/sessions/1").json()
     assert [m["params"]["k"] for m in session["models"]] == [2, 3]
     model = session["models"][1]
-    base = f"/api/projects/SHOP/tasks/{task['id']}/sessions/1/models/{model['id']}"
+    base = f"/api/projects/TRAIN/tasks/{task['id']}/sessions/1/models/{model['id']}"
     summary = client.get(f"{base}/summary").json()
     assert sum(c["size"] for c in summary["clusters"]) == summary["rows"] == 180
     assert client.get(f"{base}/profiles/nope").status_code == 404
     for field in design["features"]:
         field["role"] = "reject"
-    client.put(f"/api/projects/SHOP/tasks/{task['id']}/design", json=design)
-    refused = client.post(f"/api/projects/SHOP/tasks/{task['id']}/train")
+    client.put(f"/api/projects/TRAIN/tasks/{task['id']}/design", json=design)
+    refused = client.post(f"/api/projects/TRAIN/tasks/{task['id']}/train")
     assert refused.status_code == 422
     assert "Every column is rejected" in refused.json()["error"]
 
