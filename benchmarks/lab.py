@@ -7,12 +7,14 @@ written to Parquet.
    for k = 3, 5, 7 on the float64 matrix, in a fresh process (fit time, peak memory).
 2. ClusterLab: the default session end to end through the public API
    (``import_dataset``, ``create_clustering_task``, ``task.train()``: K-means 3, 5, 7
-   with metrics, observations, heatmap, profiles and variables importance per model).
+   with metrics, observations and heatmap per model, and the evidence for choosing k).
    Goal: no slower than the baseline; k = 5 inertia on all rows within 1% of the bare
-   fit's; peak memory within 4x the float64 matrix.
-3. The same work in one process (``train_session`` + ``build_report`` per model), to
-   show where the time goes, and the metrics + report time at 1/4, 1/2 and all rows,
-   which must grow no worse than linearly.
+   fit's; peak memory within 4x the float64 matrix. A session leaves each model's
+   profiles, importance, scatter plot and rules to its first view: the time of that
+   first view (of the k = 5 model) is printed beside it.
+3. The same work in one process (``train_session``, `ModelStore`, ``choose_k``, then the
+   first view of every model), to show where the time goes, and the per-model time at
+   1/4, 1/2 and all rows, which must grow no worse than linearly.
 4. Optional: the same job in PyCaret 3.3.2 on 100k x 10, when ``PYCARET_PYTHON`` names a
    Python that has it (``python3.11 -m venv /tmp/pycaret-venv &&
    /tmp/pycaret-venv/bin/pip install pycaret==3.3.2``). Goal: ClusterLab 50x faster.
@@ -42,7 +44,7 @@ import harness
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from harness import Child, Clock, child_main, reap_worker, worker_peak_mib
+from harness import Child, Clock, child_main, worker_cpu_seconds, worker_peak_mib
 
 KS = (3, 5, 7)
 COLUMNS = 15
@@ -50,7 +52,7 @@ TRUE_CLUSTERS = 6
 PYCARET_ROWS, PYCARET_COLUMNS = 100_000, 10
 RATIO_GOAL, INERTIA_GOAL, MEMORY_GOAL, PYCARET_GOAL = 1.0, 0.01, 4.0, 50.0
 MIB = 2**20
-REPORT_PARTS = ("metrics", "importance", "report", "panels")
+REPORT_PARTS = ("metrics", "report", "first_views")
 
 
 def make_data(path: Path, rows: int, columns: int = COLUMNS, seed: int = 7) -> None:
@@ -106,13 +108,16 @@ def _child_clusterlab(p: dict[str, Any]) -> dict[str, Any]:
     with Clock() as clock:
         session = task.train()
     job = project.jobs(limit=1)[0]
-    worker_cpu = reap_worker(job.pid)
+    worker_cpu = worker_cpu_seconds(project, job.id)
     worker_peak = worker_peak_mib(project, job.id)
     models = {str(m.params["k"]): m for m in session.models}
     errors = [m.error for m in session.models if m.error]
     if errors:
         raise RuntimeError(f"models failed: {errors}")
+    with Clock() as first_view:
+        models["5"].complete_report()
     return {
+        "first_view_seconds": first_view.seconds,
         "seconds": clock.seconds,
         "cpu": clock.cpu + worker_cpu,
         "import_seconds": imported.seconds,
@@ -144,11 +149,12 @@ def _child_inertia(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _child_inprocess(p: dict[str, Any]) -> dict[str, Any]:
-    """The job's work without the job: load, train_session, write each model, choose k."""
+    """The job's work without the job (load, train_session, write each model, choose k),
+    then the first view of each model (its deferred panels)."""
     import clusterlab as cl
     from clusterlab.ml.stability import choose_k
     from clusterlab.ml.training import train_session
-    from clusterlab.services.model_store import ModelStore
+    from clusterlab.services.model_store import ModelStore, complete_report
 
     project = cl.Workspace(p["home"]).create_project("BENCH")
     project.import_dataset("customers", p["src"])
@@ -163,18 +169,24 @@ def _child_inprocess(p: dict[str, Any]) -> dict[str, Any]:
         result = train_session(frame, task.design)
         for key in ("preprocessing", "outliers", "pca"):
             parts[key] = result.timings.get(key, 0.0)
-        store = ModelStore(result, lambda _message: None)
-        for i, model in enumerate(result.models):
+        store = ModelStore(result, lambda _message: None, defer_panels=True)
+        folders = [Path(p["home"]) / "models" / f"m{i}" for i in range(len(result.models))]
+        for model, folder in zip(result.models, folders, strict=True):
             if not model.ok:
                 raise RuntimeError(model.error)
-            summary = store.write(model, Path(p["home"]) / "models" / f"m{i}")
-            for key, seconds in summary.timings.items():
+            for key, seconds in store.write(model, folder).timings.items():
                 if key != "total":
                     parts[key] = parts.get(key, 0.0) + seconds
         mark = time.perf_counter()
         choose_k(result)
         parts["choose_k"] = time.perf_counter() - mark
-    return {"seconds": clock.seconds, "cpu": clock.cpu, "parts": parts, "rows": len(frame)}
+    session = {"seconds": clock.seconds, "cpu": clock.cpu}
+    features = result.report_features()
+    with Clock() as views:
+        for folder in folders:
+            complete_report(folder, lambda: frame, features)
+    parts["first_views"] = views.seconds
+    return {**session, "parts": parts, "rows": len(frame)}
 
 
 PYCARET_JOB = textwrap.dedent(
@@ -231,6 +243,7 @@ def bench_session(work: Path, src: Path, rows: int, repeat: int) -> None:
         print(
             f"run {i + 1}: sklearn 3 fits {b['seconds']:.2f} s ({b['peak_mib']:.0f} MiB) | "
             f"clusterlab train job {o['seconds']:.2f} s (worker {o['worker_peak_mib']:.0f} MiB)"
+            f", then first view of k=5 {o['first_view_seconds']:.2f} s"
             f" | in-process {s['seconds']:.2f} s ({s['peak_mib']:.0f} MiB)"
         )
     for k in KS:
@@ -290,7 +303,7 @@ def bench_session(work: Path, src: Path, rows: int, repeat: int) -> None:
 
 
 def bench_scaling(work: Path, src: Path, rows: int) -> None:
-    print("\nscaling of metrics + importance + report + panels (in-process, all three models):")
+    print("\nscaling of metrics + report + first views (in-process, all three models):")
     first = None
     for share in (4, 2, 1):
         n = rows // share
