@@ -17,6 +17,7 @@ from clusterlab.core.mltask import (
     FeatureHandling,
     KMeansSpec,
     ModelParams,
+    NumericHandling,
     ReductionSpec,
     TaskDesign,
 )
@@ -25,6 +26,7 @@ from clusterlab.ml.stability import (
     KCandidate,
     KRecommendation,
     StabilityPoint,
+    adjusted_rand,
     bootstrap_stability,
     choose_k,
     k_table,
@@ -109,6 +111,54 @@ def test_each_sample_is_an_ari_on_the_distinct_rows_drawn(blob_session):
     # Same seed, same draws, same figures; another seed draws other rows.
     again = bootstrap_stability(model.params, matrix, labels, samples=3, seed=7)
     assert again == point
+
+
+def test_labels_are_those_of_the_fitted_rows_when_rows_were_dropped():
+    frame = four_blobs(60)
+    frame.loc[::7, "a"] = np.nan
+    features = tuple(
+        FeatureHandling(name=c, numeric=NumericHandling(missing="drop")) for c in COLUMNS
+    )
+    session = train_session(
+        frame,
+        TaskDesign(features=features, algorithms=(KMeansSpec(k=(3, 4), seed=0),)),
+    )
+    assert len(session.fit_positions) < len(frame)
+    points = session_stability(session, samples=3, seed=2)
+    for model, point in zip(session.models, points, strict=True):
+        labels = model.labels.to_numpy()[session.fit_positions]
+        expected = bootstrap_stability(model.params, session.matrix, labels, samples=3, seed=2)
+        assert point == expected
+    assert points[1].ari_mean == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_adjusted_rand_equals_scikit_learn(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 5000))
+    truth = rng.integers(0, rng.integers(1, 12), n)
+    names = np.array([f"cluster_{i}" for i in range(12)], dtype=object)[truth]
+    # Each refit label keeps the true one or, for a share of the rows, takes a random one.
+    refit = np.where(rng.random(n) < rng.random(), rng.integers(0, 8, n), truth % 5)
+    expected = adjusted_rand_score(truth, refit)
+    assert adjusted_rand(names, refit) == pytest.approx(expected, abs=1e-12)
+    assert adjusted_rand(refit, names) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        ([], []),
+        ([3], [0]),
+        ([0, 0, 0], [1, 1, 1]),
+        ([0, 1, 2, 3], [0, 0, 0, 0]),
+        ([0, 1, 2, 3], [3, 2, 1, 0]),
+        (["b", "a", "b", "a"], [0, 1, 1, 0]),
+    ],
+)
+def test_adjusted_rand_edge_cases_match_scikit_learn(left, right):
+    expected = adjusted_rand_score(left, right)
+    assert adjusted_rand(np.array(left), np.array(right)) == pytest.approx(expected, abs=1e-12)
 
 
 def test_rows_per_sample_are_capped(blob_session):

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import ibis
-import pandas as pd
 
 from clusterlab.core.errors import InvalidInputError
 from clusterlab.ml.report.inputs import (
@@ -130,13 +129,13 @@ def compute_stats(
     """
     features = tuple(features)
     base = prepared_table(table, features, cluster_column)
-    per_cluster = _numeric_query(base, features).execute()
-    if per_cluster.empty:
+    per_cluster = _rows(_numeric_query(base, features))
+    if not per_cluster:
         raise InvalidInputError(
             f"The scored table has no row with a cluster label in {cluster_column!r}; "
             "train or apply the model before building its report."
         )
-    sizes = {str(r[CLUSTER]): int(r["_n"]) for _, r in per_cluster.iterrows()}
+    sizes = {str(r[CLUSTER]): int(r["_n"]) for r in per_cluster}
     clusters = _ordered_clusters(sizes, cluster_order)
     numeric, numeric_global = _numeric_summaries(per_cluster, features)
     levels, level_counts, level_totals = _level_counts(base, features, max_levels)
@@ -151,6 +150,17 @@ def compute_stats(
         level_counts=level_counts,
         level_totals=level_totals,
     )
+
+
+def _rows(query: Any) -> list[dict[str, Any]]:
+    """The rows of a small result as dicts of Python values (None for null).
+
+    Read from Arrow: building the pandas frame of ``execute`` (a few rows, but 76
+    columns for 15 features) and walking it row by row took 10–20% of `compute_stats`
+    on 1M rows × 15 features.
+    """
+    rows: list[dict[str, Any]] = query.to_pyarrow().to_pylist()
+    return rows
 
 
 def _ordered_clusters(sizes: Mapping[str, int], order: Sequence[str] | None) -> tuple[str, ...]:
@@ -177,7 +187,7 @@ def _numeric_query(base: Any, features: Sequence[FeatureInfo]) -> Any:
 
 
 def _num(value: Any) -> float | None:
-    if value is None or pd.isna(value):
+    if value is None or math.isnan(value):
         return None
     return float(value)
 
@@ -196,7 +206,7 @@ def _summary(count: int, mean: Any, std: Any, lo: Any, hi: Any) -> NumericSummar
 
 
 def _numeric_summaries(
-    per_cluster: pd.DataFrame, features: Sequence[FeatureInfo]
+    per_cluster: Sequence[Mapping[str, Any]], features: Sequence[FeatureInfo]
 ) -> tuple[dict[str, dict[str, NumericSummary]], dict[str, NumericSummary]]:
     numeric: dict[str, dict[str, NumericSummary]] = {}
     overall: dict[str, NumericSummary] = {}
@@ -207,7 +217,7 @@ def _numeric_summaries(
             str(r[CLUSTER]): _summary(
                 int(r[f"_k{i}"]), r[f"_m{i}"], r[f"_s{i}"], r[f"_lo{i}"], r[f"_hi{i}"]
             )
-            for _, r in per_cluster.iterrows()
+            for r in per_cluster
         }
         numeric[feature.name] = rows
         overall[feature.name] = _pooled(list(rows.values()))
@@ -263,15 +273,17 @@ def _level_counts(
     grouped = grouped.mutate(
         _rank=ibis.dense_rank().over(group_by="_feature", order_by=[ibis.desc("_total"), "_value"])
     )
-    result = grouped.filter(grouped._rank < max_levels).execute()
+    result = _rows(grouped.filter(grouped._rank < max_levels))
+    # Most frequent level first; within a level, clusters by name.
+    result.sort(key=lambda r: (r["_rank"], r[CLUSTER]))
     for i in indices:
         name = features[i].name
-        part = result[result["_feature"] == i].sort_values(["_rank", CLUSTER])
-        ordered = tuple(dict.fromkeys(str(v) for v in part["_value"]))
+        part = [r for r in result if r["_feature"] == i]
+        ordered = tuple(dict.fromkeys(str(r["_value"]) for r in part))
         levels[name] = ordered
         counts[name] = {level: {} for level in ordered}
         totals[name] = {}
-        for _, r in part.iterrows():
+        for r in part:
             counts[name][str(r["_value"])][str(r[CLUSTER])] = int(r["_n"])
             totals[name][str(r["_value"])] = int(r["_total"])
     return levels, counts, totals
