@@ -163,3 +163,72 @@ def test_silhouette_with_singletons_and_unsorted_labels_equals_sklearn():
     labels[400] = 4  # a cluster of one row scores 0
     got = silhouette_score_of(matrix, labels)
     assert got == pytest.approx(silhouette_score(matrix, labels), abs=1e-12)
+
+
+def exact_davies_bouldin(matrix, labels):
+    """Davies-Bouldin from direct differences to the centroids (no |a|²+|b|²-2ab)."""
+    ids = np.unique(labels)
+    centroids = np.vstack([matrix[labels == c].mean(axis=0) for c in ids])
+    scatter = np.array(
+        [
+            np.linalg.norm(matrix[labels == c] - centroids[i], axis=1).mean()
+            for i, c in enumerate(ids)
+        ]
+    )
+    gaps = np.linalg.norm(centroids[:, None] - centroids[None, :], axis=2)
+    np.fill_diagonal(gaps, np.inf)
+    return float(np.mean(np.max((scatter[:, None] + scatter[None, :]) / gaps, axis=1)))
+
+
+@pytest.mark.parametrize("case", ["integer_duplicates", "float_duplicates", "single_row", "two"])
+def test_silhouette_and_spreads_of_awkward_clusterings_equal_sklearn(case):
+    from clusterlab.ml.metrics import ClusterSpread, silhouette_score_of
+
+    rng = np.random.default_rng(6)
+    labels = rng.choice(3, size=2500, p=[0.5, 0.3, 0.2]).astype(np.int64)
+    matrix = rng.normal(size=(2500, 5)) + labels[:, None]
+    if case == "integer_duplicates":
+        matrix = np.round(matrix)  # many rows alike, exactly 0 apart
+    elif case == "float_duplicates":
+        matrix[1250:] = matrix[:1250]
+        labels[1250:] = labels[:1250]
+    elif case == "single_row":
+        labels[labels == 2] = 1
+        labels[7] = 2
+    else:
+        labels = (labels > 0).astype(np.int64)
+    # 2,500 rows take several distance blocks per cluster.
+    assert silhouette_score_of(matrix, labels) == pytest.approx(
+        silhouette_score(matrix, labels), rel=1e-9
+    )
+    spread = ClusterSpread.of(matrix, labels)
+    assert spread.calinski_harabasz() == pytest.approx(
+        calinski_harabasz_score(matrix, labels), rel=1e-9
+    )
+    # scikit-learn measures spreads with |a|²+|b|²-2ab, whose rounding can leave ~1e-8
+    # where a row sits on its centroid (a cluster of one row); direct differences give
+    # the exact value.
+    assert spread.davies_bouldin() == pytest.approx(exact_davies_bouldin(matrix, labels), rel=1e-12)
+    assert spread.davies_bouldin() == pytest.approx(davies_bouldin_score(matrix, labels), rel=1e-6)
+
+
+def test_spreads_of_many_clusters_equal_direct_computation():
+    from clusterlab.ml.metrics import _ONE_HOT_MAX_CLUSTERS, ClusterSpread
+
+    rng = np.random.default_rng(8)
+    # More clusters than the one-hot sums take, over more rows than one block.
+    k = _ONE_HOT_MAX_CLUSTERS + 9
+    labels = rng.integers(0, k, size=40_000) * 3 - 5  # ids neither 0-based nor dense
+    matrix = rng.normal(size=(40_000, 3)) + (labels[:, None] % 7)
+    spread = ClusterSpread.of(matrix, labels, with_rows=True)
+    ids = np.unique(labels)
+    means = np.vstack([matrix[labels == c].mean(axis=0) for c in ids])
+    row_distances = np.linalg.norm(matrix - means[np.searchsorted(ids, labels)], axis=1)
+    assert spread.ids.tolist() == ids.tolist()
+    assert np.allclose(spread.means, means, rtol=1e-12, atol=1e-14)
+    assert np.allclose(spread.row_distances, row_distances, rtol=1e-12, atol=1e-14)
+    assert spread.inertia == pytest.approx(float((row_distances**2).sum()), rel=1e-12)
+    assert spread.davies_bouldin() == pytest.approx(exact_davies_bouldin(matrix, labels), rel=1e-12)
+    assert spread.calinski_harabasz() == pytest.approx(
+        calinski_harabasz_score(matrix, labels), rel=1e-9
+    )
