@@ -259,8 +259,9 @@ class Clustering:
     anomaly_scores: FloatArray | None = None
     assigner: dict[str, Any] | None = None
 
-    def names_of(self, label_ids: IntArray) -> np.ndarray[Any, np.dtype[np.object_]]:
-        """The cluster name of each label id (`KeyError` for an id without a name)."""
+    def codes_of(self, label_ids: IntArray) -> tuple[IntArray, list[str]]:
+        """Each label id's position among the named ids, and the names in that order
+        (`KeyError` for an id without a name)."""
         ids = np.asarray(label_ids, dtype=np.int64)
         known = np.array(sorted(self.names), dtype=np.int64)
         # One lookup table indexed in C: a Python loop over a million rows took 0.6 s.
@@ -268,10 +269,15 @@ class Clustering:
         unknown = ids != known[found] if len(known) else np.ones(len(ids), dtype=bool)
         if unknown.any():
             raise KeyError(int(ids[np.argmax(unknown)]))
-        table = np.empty(len(known), dtype=object)
-        table[:] = [self.names[int(i)] for i in known]
-        names: np.ndarray[Any, np.dtype[np.object_]] = table[found]
-        return names
+        return found, [self.names[int(i)] for i in known]
+
+    def names_of(self, label_ids: IntArray) -> np.ndarray[Any, np.dtype[np.object_]]:
+        """The cluster name of each label id (`KeyError` for an id without a name)."""
+        found, names = self.codes_of(label_ids)
+        table = np.empty(len(names), dtype=object)
+        table[:] = names
+        result: np.ndarray[Any, np.dtype[np.object_]] = table[found]
+        return result
 
 
 def fit_kmeans_from_sample(

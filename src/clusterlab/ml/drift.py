@@ -152,6 +152,10 @@ class DriftCheck(BaseModel):
 
 
 def _codes(labels: Any) -> tuple[np.ndarray[Any, Any], list[str]]:
+    if isinstance(labels, pd.Categorical):
+        # Its codes already: no names to hash (unused categories are not clusters seen).
+        present = labels.remove_unused_categories()
+        return np.asarray(present.codes, dtype=np.int64), [str(c) for c in present.categories]
     # factorize gives -1 for None and NaN alike: both mean "no cluster".
     codes, uniques = pd.factorize(pd.Series(labels, dtype=object))
     return np.asarray(codes, dtype=np.int64), [str(u) for u in uniques]

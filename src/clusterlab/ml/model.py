@@ -113,8 +113,11 @@ def _cluster_means(matrix: Matrix, label_ids: IntArray, clustered: Mask) -> tupl
 
 
 def _fit_rows(row_labels: Any, n_fit: int) -> Mask:
-    labels = pd.Series(np.asarray(row_labels, dtype=object), dtype=object)
-    fit = (labels.notna() & (labels != OUTLIERS_CLUSTER)).to_numpy(dtype=bool)
+    if isinstance(row_labels, pd.Categorical):  # compared by codes, not by names
+        fit = (row_labels.codes >= 0) & np.asarray(row_labels != OUTLIERS_CLUSTER)
+    else:
+        labels = pd.Series(np.asarray(row_labels, dtype=object), dtype=object)
+        fit = (labels.notna() & (labels != OUTLIERS_CLUSTER)).to_numpy(dtype=bool)
     if int(fit.sum()) != n_fit:
         raise InvalidInputError(
             f"The training labels name {int(fit.sum())} clustered rows but the training "
@@ -321,7 +324,9 @@ class ClusteringModel:
             fit = _fit_rows(row_labels, len(label_ids))
             all_distances = np.full(len(fit), np.nan)
             all_distances[fit] = distances
-            names, distances = np.asarray(row_labels, dtype=object), all_distances
+            distances = all_distances
+            categorical = isinstance(row_labels, pd.Categorical)
+            names = row_labels if categorical else np.asarray(row_labels, dtype=object)
         else:
             lookup = {int(i): self.names.get(int(i)) for i in np.unique(label_ids)}
             names = pd.Series(label_ids).map(lookup).to_numpy(dtype=object)

@@ -127,7 +127,7 @@ class TrainingRows:
     @contextmanager
     def tables(
         self,
-        labels: pd.Series[Any],
+        labels: pd.Series[Any] | pd.Categorical,
         clusters: Sequence[str],
         extra: dict[str, Any] | None = None,
         *,
@@ -226,7 +226,7 @@ class ModelStore:
         if model.anomaly_scores is not None:
             assert model.labels is not None
             extra = {SCORE_COLUMN: model.anomaly_scores}
-            with self.rows.tables(model.labels, model.cluster_names, extra) as (scored, _):
+            with self.rows.tables(model.categorical, model.cluster_names, extra) as (scored, _):
                 panels["anomalies"] = build_anomalies(
                     scored,
                     self.rows.features,
@@ -252,14 +252,14 @@ class ModelStore:
         save_model(model, folder)
         lap("artifact")
         clusters = model.cluster_names
-        with self.rows.tables(model.labels, clusters) as (scored, _):
+        with self.rows.tables(model.categorical, clusters) as (scored, _):
             report = build_report(
                 scored, self.rows.features, cluster_order=clusters, with_profiles=False
             )
         report = report.with_panels(**self.panels(model))
         lap("report")
         if self.defer_panels:
-            write_labels(folder, model.labels, clusters, self.rows.fit_positions)
+            write_labels(folder, model.categorical, clusters, self.rows.fit_positions)
         else:
             report = self.rows.complete(report, model.labels, model.model.pca)
             lap("panels")
@@ -270,7 +270,10 @@ class ModelStore:
 
 
 def write_labels(
-    folder: Path, labels: pd.Series[Any], clusters: Sequence[str], fit_positions: Any
+    folder: Path,
+    labels: pd.Series[Any] | pd.Categorical,
+    clusters: Sequence[str],
+    fit_positions: Any,
 ) -> None:
     """Keep each training row's cluster and whether it was fitted (`LABELS_FILE`)."""
     codes = pd.Categorical(labels, categories=list(clusters)).codes
