@@ -13,6 +13,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -553,11 +554,15 @@ def _write_session(
     log: Callable[[str], None],
 ) -> None:
     """Write the session's models, choice of k and ``summary`` into ``staging``."""
-    # Profiles, importance, scatter and rules wait for the first view of a model.
-    store = ModelStore(result, log, defer_panels=True)
-    models = [store.write(m, staging / f"m{i}") for i, m in enumerate(result.models)]
-    progress(0.99, "Stability per k")
-    choice = choose_k(result)
+    # Stability refits run beside the writing of the models: K-means and DuckDB both
+    # work without the GIL, so the two share the machine's cores.
+    with ThreadPoolExecutor(1, thread_name_prefix="choose-k") as pool:
+        choosing = pool.submit(choose_k, result)
+        # Profiles, importance, scatter and rules wait for the first view of a model.
+        store = ModelStore(result, log, defer_panels=True)
+        models = [store.write(m, staging / f"m{i}") for i, m in enumerate(result.models)]
+        progress(0.99, "Stability per k")
+        choice = choosing.result()
     write_json(staging / CHOOSE_K_FILE, choice.model_dump(mode="json"))
     log(f"Choosing k: {choice.reason}")
     write_model(staging / SESSION_FILE, summary.model_copy(update={"models": models}))
