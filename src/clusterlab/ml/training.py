@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import cached_property
 from time import perf_counter
@@ -404,7 +405,7 @@ def train_session(
     if threads is None and len(rows) < SINGLE_THREAD_MAX_ROWS:
         threads = 1
     with threadpool_limits(limits=threads):
-        session = _train(rows, design, grid, report, allow_custom_code, timings)
+        session = _train(rows, design, grid, report, allow_custom_code, timings, threads)
     timings["total"] = perf_counter() - start
     report(total_steps, total_steps, "Done")
     return session
@@ -417,6 +418,7 @@ def _train(
     report: ProgressCallback,
     allow_custom_code: bool,
     timings: dict[str, float],
+    threads: int | None,
 ) -> SessionResult:
     total_steps = len(grid) + 1
     start = perf_counter()
@@ -457,12 +459,43 @@ def _train(
         # The whole frame: selecting the inputs would copy them; only inputs are read.
         diagnostics=session_diagnostics(len(rows), rows, design.features, design.outliers),
     )
-    for done, params in enumerate(grid, start=1):
-        report(done, total_steps, f"Training {params.label}")
-        shared.models.append(
-            _train_one(params, (fit_matrix, projected), shared, detector, allow_custom_code)
-        )
+
+    def train(params: ModelParams) -> TrainedModel:
+        return _train_one(params, (fit_matrix, projected), shared, detector, allow_custom_code)
+
+    if not _two_at_a_time(grid, len(rows), threads):
+        for done, params in enumerate(grid, start=1):
+            report(done, total_steps, f"Training {params.label}")
+            shared.models.append(train(params))
+        return shared
+    report(1, total_steps, f"Training {len(grid)} models, two at a time")
+    # One native thread each: two models on two cores instead of one model on two
+    # threads, whose labels would also depend on how OpenMP split its sums.
+    with threadpool_limits(limits=1), ThreadPoolExecutor(2, thread_name_prefix="model") as pool:
+        running = {pool.submit(train, params): params for params in grid}
+        for done, finished in enumerate(as_completed(running), start=2):
+            report(min(done, len(grid)), total_steps, f"Trained {running[finished].label}")
+        shared.models.extend(future.result() for future in running)
     return shared
+
+
+PARALLEL_ALGORITHMS = frozenset(
+    {AlgorithmType.KMEANS, AlgorithmType.MINIBATCH_KMEANS, AlgorithmType.GMM}
+)
+"""Algorithms trained two at a time on many rows: their memory grows with the rows
+only, and each model's work releases the GIL (scikit-learn's Cython, BLAS, NumPy)."""
+
+
+def _two_at_a_time(grid: Sequence[ModelParams], n_rows: int, threads: int | None) -> bool:
+    """Whether to train two models at once: several of them, on many rows, of
+    `PARALLEL_ALGORITHMS`, with the native thread count left to the libraries."""
+    return (
+        threads is None
+        and len(grid) > 1
+        and n_rows >= SINGLE_THREAD_MAX_ROWS
+        and (os.cpu_count() or 1) > 1
+        and all(p.algorithm in PARALLEL_ALGORITHMS for p in grid)
+    )
 
 
 def elbow_points(

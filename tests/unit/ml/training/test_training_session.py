@@ -197,3 +197,20 @@ def test_a_session_above_the_kmeans_sample_labels_every_row_with_an_honest_inert
     # The groups overlap: the model finds them as well as the full fit does.
     found = adjusted_rand_score(frame["truth"], model.labels)
     assert found >= adjusted_rand_score(frame["truth"], bare.labels_) - 0.01
+
+
+def test_many_rows_train_two_models_at_a_time_with_the_results_of_one_at_a_time():
+    # 60,000 rows: above SINGLE_THREAD_MAX_ROWS, so K-means models train two at once.
+    frame = blobs(n_per_blob=20_000, seed=4, spread=2.0)
+    design = numeric_design(KMeansSpec(k=(2, 3, 4, 5), seed=0))
+    seen: list[str] = []
+    together = train_session(frame, design, on_progress=lambda d, t, m: seen.append(m))
+    alone = train_session(frame, design, threads=1)
+    assert "Training 4 models, two at a time" in seen
+    assert [m.params.k for m in together.models] == [2, 3, 4, 5]
+    for a, b in zip(together.models, alone.models, strict=True):
+        assert a.error is None
+        assert a.labels is not None
+        assert b.labels is not None
+        assert a.labels.equals(b.labels)
+        assert a.metrics == b.metrics
