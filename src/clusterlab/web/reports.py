@@ -196,7 +196,7 @@ def scatter_chart(model: ReportOwner, x: str, y: str, outliers: bool = True) -> 
 
 def anomalies_view(model: ReportOwner) -> dict[str, Any]:
     """The Anomalies panel as rows to show: cluster name, score, strength, values, z-scores."""
-    panel = model.report.data.anomalies
+    panel = model.report.summary.anomalies
     if panel is None:
         raise NotFoundError(
             "This model's report has no anomalies: they are listed for Isolation Forest models."
@@ -235,7 +235,7 @@ def z_color(z: float | None) -> str:
 
 def hierarchy_chart(model: ReportOwner) -> go.Figure:
     """Two-step: the dendrogram of the pre-clusters, links colored by cluster."""
-    if model.report.data.hierarchy is None:
+    if model.report.summary.hierarchy is None:
         raise NotFoundError(
             "This model's report has no hierarchy: it is drawn for interactive two-step "
             "clustering models."

@@ -7,6 +7,7 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 
 import clusterlab as cl
 from clusterlab.core.errors import StorageError
@@ -15,6 +16,7 @@ from clusterlab.ml.training import train_session
 from clusterlab.services.lab import ClusteringTask, Model
 from clusterlab.services.model_store import LABELS_FILE, ModelStore, read_report
 from clusterlab.services.training_sample import read_sample
+from clusterlab.web import create_app
 
 
 @pytest.fixture
@@ -104,3 +106,17 @@ def test_a_lost_training_sample_gives_a_clear_error(task: ClusteringTask) -> Non
     # The summary panels still read, and the report is left as it was.
     assert len(model.report.observations()) > 0
     assert _stored(model).deferred
+
+
+def test_the_report_page_builds_them_when_one_of_them_is_opened(task: ClusteringTask) -> None:
+    model = task.train().models[0]
+    project = task.project
+    url = f"/projects/{project.key}/lab/{task.id}/sessions/1/models/{model.id}"
+    with TestClient(create_app(project.workspace)) as client:
+        for panel in ("summary", "heatmap", "hierarchy", "anomalies", "metrics", "training"):
+            assert client.get(url, params={"panel": panel}).status_code == 200, panel
+        assert _stored(model).deferred
+        page = client.get(url, params={"panel": "profiles"})
+        assert page.status_code == 200
+        assert "<option>country</option>" in page.text
+    assert not _stored(model).deferred

@@ -39,7 +39,9 @@ def report_context(owner: Any, panel: str, *, label: str, api: str) -> dict[str,
     endpoints (``/api/…/models/ID`` or ``/api/…/versions/vN``).
     """
     panel = panel if panel in dict(PANELS) else "summary"
-    report = owner.report.data
+    # A session defers these panels: only opening one of them builds them.
+    deferred = panel in {"importance", "profiles", "scatter", "rules"}
+    report = owner.report.data if deferred else owner.report.summary
     clusters = cluster_rows(owner)
     names = {c["id"]: c["name"] for c in clusters}
     context: dict[str, Any] = {
@@ -51,7 +53,7 @@ def report_context(owner: Any, panel: str, *, label: str, api: str) -> dict[str,
         "clusters": clusters,
         "cluster_names": names,
         "api": api,
-        "axes": scatter_axes(owner),
+        "axes": scatter_axes(owner) if panel == "scatter" else [],
         "has_outliers": bool(report.scatter and any(report.scatter.is_outlier)),
     }
     if panel == "anomalies" and report.anomalies is not None:
