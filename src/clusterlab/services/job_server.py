@@ -63,8 +63,17 @@ def server_folder() -> Path:
     return folder
 
 
+UNIX_PATH_MAX = 107
+"""Longest path a Unix socket can be bound to (108 bytes with the final NUL)."""
+
+
 def socket_path() -> Path:
-    return server_folder() / f"jobs-{_code_key()}.sock"
+    """The server's socket; `OSError` when the temp folder's path is too long for one
+    (a server would then preload for nothing on every job)."""
+    path = server_folder() / f"jobs-{_code_key()}.sock"
+    if len(os.fsencode(path)) > UNIX_PATH_MAX:
+        raise OSError(f"{path} is too long for a Unix socket: set TMPDIR to a short folder.")
+    return path
 
 
 def request_worker(home: Path, job_id: str) -> int | None:
@@ -93,7 +102,10 @@ def warm_up() -> None:
     """Start the server now if none answers, so that the first job is warm too."""
     if not enabled():
         return
-    path = socket_path()
+    try:
+        path = socket_path()
+    except OSError:
+        return
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(CONNECT_SECONDS)

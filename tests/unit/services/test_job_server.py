@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import time
 
 import numpy as np
@@ -99,3 +100,20 @@ def test_the_socket_folder_is_private() -> None:
     folder = job_server.server_folder()
     assert folder.stat().st_mode & 0o777 == 0o700
     assert folder.stat().st_uid == os.getuid()
+
+
+def test_a_temp_folder_too_long_for_a_socket_runs_jobs_without_a_server(
+    points: cl.Project, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv(job_server.ENV_SWITCH, "1")
+    long = tmp_path / ("t" * 120)
+    long.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(long))
+    job = points.workspace.runtime.create_job("build", points.key, "{}")
+    assert job_server.request_worker(points.workspace.home, job.id) is None
+    job_server.warm_up()
+    # Nothing was started to fail on bind: no server folder holds a socket or a lock.
+    assert not [p for p in long.rglob("*") if p.suffix in (".sock", ".lock")]
+    task = points.create_clustering_task("points")
+    task.set_algorithm("kmeans", k=[2])
+    assert task.train().models[0].error is None
