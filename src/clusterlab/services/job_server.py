@@ -37,6 +37,7 @@ IDLE_SECONDS = 600.0
 """A server with no job for this long exits."""
 CONNECT_SECONDS = 2.0
 ENV_SWITCH = "CLUSTERLAB_JOB_SERVER"
+REQUEST_KEYS = frozenset({"home", "job", "cwd", "env"})
 
 
 def enabled() -> bool:
@@ -214,6 +215,8 @@ def _accept_loop(listener: socket.socket, lock: Any) -> None:
             try:
                 request = json.loads(conn.makefile("rb").readline())
             except (OSError, ValueError):
+                continue  # a probe (`warm_up`) or a broken request: nothing to start
+            if not isinstance(request, dict) or not request.keys() >= REQUEST_KEYS:
                 continue
             pid = os.fork()
             if pid == 0:
