@@ -46,11 +46,12 @@ def enabled() -> bool:
 
 
 def _code_key() -> str:
-    """Identifies this Python and this ClusterLab code: edited or upgraded code, or
-    another environment, gets its own server (a server never runs stale code)."""
+    """Identifies this Python, its module path and this ClusterLab code: edited or
+    upgraded code, another environment or another ``PYTHONPATH`` (which a running
+    interpreter would not see) gets its own server, never a stale one."""
     package = Path(__file__).resolve().parents[1]
     newest = max(p.stat().st_mtime_ns for p in package.rglob("*.py"))
-    text = f"{sys.executable}|{package}|{newest}"
+    text = f"{sys.executable}|{package}|{newest}|{os.environ.get('PYTHONPATH', '')}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
