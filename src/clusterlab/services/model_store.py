@@ -21,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import json
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -157,15 +158,18 @@ class TrainingRows:
         ``labels`` holds each row's cluster name; ``pca`` is the model's PCA, if any.
         """
         clusters = [c.name for c in report.clusters]
-        with self.tables(labels, clusters, profile_sample=True) as (scored, sample):
-            profiles = report_profiles(
-                scored, self.features, cluster_order=clusters, profile_sample=sample
+        # The forest grows its trees without the GIL, beside the profiles' DuckDB queries.
+        with ThreadPoolExecutor(1, thread_name_prefix="importance") as pool:
+            importances = pool.submit(
+                variables_importance,
+                self.matrix,
+                labels.to_numpy()[self.fit_positions],
+                self.preprocessing.feature_names,
             )
-        importances = variables_importance(
-            self.matrix,
-            labels.to_numpy()[self.fit_positions],
-            self.preprocessing.feature_names,
-        )
+            with self.tables(labels, clusters, profile_sample=True) as (scored, sample):
+                profiles = report_profiles(
+                    scored, self.features, cluster_order=clusters, profile_sample=sample
+                )
         kinds: dict[bool, list[str]] = {True: [], False: []}
         for feature in self.features:
             kinds[feature.is_numeric].append(feature.name)
@@ -180,7 +184,9 @@ class TrainingRows:
         )
         # Rules read the original feature values: the frame's, not the matrix.
         rules = build_rules(self.frame, labels, kinds[True], kinds[False])
-        return report.completed(profiles, importances).with_panels(scatter=scatter, rules=rules)
+        return report.completed(profiles, importances.result()).with_panels(
+            scatter=scatter, rules=rules
+        )
 
 
 class ModelStore:
