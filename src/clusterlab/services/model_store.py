@@ -138,10 +138,7 @@ class TrainingRows:
         ``extra`` columns, as an Ibis table, and with ``profile_sample`` at most
         `PROFILE_ROWS` of them stratified on the clusters (else None, as when there are
         no more rows than that); both are freed when the block ends."""
-        codes = pd.Categorical(labels, categories=list(clusters)).codes
-        dictionary = pa.DictionaryArray.from_arrays(
-            pa.array(codes, mask=codes < 0, type=pa.int32()), pa.array(clusters, pa.string())
-        )
+        codes, dictionary = _cluster_column(labels, clusters)
         scored = self.base.append_column(DEFAULT_CLUSTER_COLUMN, dictionary)
         for name, values in (extra or {}).items():
             scored = scored.append_column(name, pa.array(np.asarray(values), from_pandas=True))
@@ -282,18 +279,22 @@ def write_labels(
     fit_positions: Any,
 ) -> None:
     """Keep each training row's cluster and whether it was fitted (`LABELS_FILE`)."""
-    codes = pd.Categorical(labels, categories=list(clusters)).codes
     fitted = np.zeros(len(labels), dtype=bool)
     fitted[fit_positions] = True
-    table = pa.table(
-        {
-            "cluster": pa.DictionaryArray.from_arrays(
-                pa.array(codes, mask=codes < 0, type=pa.int32()), pa.array(clusters, pa.string())
-            ),
-            "fitted": fitted,
-        }
+    _, cluster = _cluster_column(labels, clusters)
+    pq.write_table(pa.table({"cluster": cluster, "fitted": fitted}), folder / LABELS_FILE)
+
+
+def _cluster_column(
+    labels: pd.Series[Any] | pd.Categorical, clusters: Sequence[str]
+) -> tuple[np.ndarray[Any, Any], pa.DictionaryArray]:
+    """Each row's position in ``clusters`` (-1 for none), and the same as an Arrow
+    dictionary column of the names (null for none)."""
+    codes = pd.Categorical(labels, categories=list(clusters)).codes
+    dictionary = pa.DictionaryArray.from_arrays(
+        pa.array(codes, mask=codes < 0, type=pa.int32()), pa.array(clusters, pa.string())
     )
-    pq.write_table(table, folder / LABELS_FILE)
+    return codes, dictionary
 
 
 def read_labels(folder: Path, index: pd.Index) -> tuple[pd.Series[Any], np.ndarray[Any, Any]]:
