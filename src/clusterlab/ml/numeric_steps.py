@@ -21,6 +21,7 @@ import pandas as pd
 from clusterlab.core.mltask import FeatureHandling, NumericHandling
 
 Matrix = np.ndarray[Any, np.dtype[np.float64]]
+"""A float64 matrix, rows by features (`clusterlab.ml.preprocess` uses this one too)."""
 
 NUMERIC_BLOCK_ROWS = 8_192
 """Rows of the matrix a numeric step fills at a time (a block stays in the CPU cache)."""

@@ -43,6 +43,7 @@ from clusterlab.core.errors import InvalidInputError
 from clusterlab.core.mltask import CategoricalHandling, FeatureHandling, FeatureType
 from clusterlab.ml.numeric_steps import (
     NUMERIC_BLOCK_ROWS,
+    Matrix,
     fit_numeric_step,
     numeric_columns,
     write_numeric,
@@ -52,7 +53,6 @@ from clusterlab.ml.report.inputs import MISSING_LEVEL
 OTHER_DUMMY = "other"
 """Level name of the dummy gathering the categories beyond the cap."""
 
-Matrix = np.ndarray[Any, np.dtype[np.float64]]
 Mask = np.ndarray[Any, np.dtype[np.bool_]]
 
 
