@@ -81,39 +81,38 @@ def socket_path() -> Path:
 def request_worker(home: Path, job_id: str) -> int | None:
     """Ask the warm server to start job ``job_id``'s worker; its pid, or None when no
     server answered (one is then started for the next jobs)."""
-    if not enabled():
-        return None
-    try:
-        path = socket_path()
-    except OSError:
-        return None
     request = {"home": str(home), "job": job_id, "cwd": os.getcwd(), "env": dict(os.environ)}
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(CONNECT_SECONDS)
-            conn.connect(str(path))
-            conn.sendall(json.dumps(request).encode() + b"\n")
-            reply = conn.makefile("rb").readline()
-        return int(json.loads(reply)["pid"])
-    except (OSError, ValueError, KeyError):
-        start_server(path)
-        return None
+    pid = (_exchange(request) or {}).get("pid")
+    return pid if isinstance(pid, int) else None
 
 
 def warm_up() -> None:
     """Start the server now if none answers, so that the first job is warm too."""
+    _exchange(None)
+
+
+def _exchange(request: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Send ``request`` to this code's server and return its reply (with no request,
+    only check that it answers: ``{}``). None when jobs go without a server, or when
+    none answered: one is then started for the next jobs."""
     if not enabled():
-        return
+        return None
     try:
         path = socket_path()
     except OSError:
-        return
+        return None
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(CONNECT_SECONDS)
             conn.connect(str(path))
-    except OSError:
+            if request is None:
+                return {}
+            conn.sendall(json.dumps(request).encode() + b"\n")
+            reply = json.loads(conn.makefile("rb").readline())
+        return reply if isinstance(reply, dict) else None
+    except (OSError, ValueError):
         start_server(path)
+        return None
 
 
 def start_server(path: Path) -> None:
