@@ -93,10 +93,10 @@ def training_sample(
     log(f"Sampled {len(frame):,} rows of {dataset.name} ({method}); cached for later sessions")
     with ThreadPoolExecutor(1, thread_name_prefix="sample-cache") as writer:
         written = writer.submit(_write_parquet, frame, path)
-        try:
-            yield frame, key
-        finally:
-            written.result()
+        # If the block fails, the pool's exit still waits for the file; the file's own
+        # error is raised only after a block that succeeded, so it never hides another.
+        yield frame, key
+        written.result()
     release_arrow_memory()
 
 
