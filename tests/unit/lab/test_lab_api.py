@@ -129,7 +129,7 @@ def test_training_sample_is_cached_until_the_data_changes(blobs: cl.Project) -> 
     third = task.train()
     assert third.summary.sample != first.summary.sample
     assert third.summary.rows == 200
-    cached = sorted(p.stem for p in (task.folder / "samples").glob("*.parquet"))
+    cached = sorted(p.stem for p in (task.folder / "samples").iterdir())
     assert cached == sorted({first.summary.sample, third.summary.sample})
 
 
@@ -144,6 +144,24 @@ def test_training_reads_only_the_columns_the_design_uses(blobs: cl.Project) -> N
     assert rows.columns.tolist() == ["x", "y"]
     expected = blobs.dataset("points").to_pandas()[["x", "y"]]
     pd.testing.assert_frame_equal(rows, expected)
+
+
+def test_a_sample_cached_as_parquet_by_an_older_version_is_still_read(
+    blobs: cl.Project,
+) -> None:
+    from clusterlab.services.training_sample import prune_samples, read_sample, sample_path
+
+    task = blobs.create_clustering_task("points")
+    task.set_algorithm("kmeans", k=[3])
+    session = task.train()
+    key = session.summary.sample
+    cached = sample_path(task.folder, key)
+    rows = read_sample(task.folder, key)
+    rows.to_parquet(cached.with_suffix(".parquet"), index=False)
+    cached.unlink()
+    pd.testing.assert_frame_equal(read_sample(task.folder, key), rows)
+    prune_samples(task.folder, keep=[])
+    assert list((task.folder / "samples").iterdir()) == []
 
 
 def test_suggested_names_come_from_top_observations(blobs: cl.Project) -> None:
