@@ -114,4 +114,4 @@ def spark_silhouette(
     rows = stratified_sample(y, spec.silhouette_sample_size, spec.seed)
     if len(np.unique(y[rows])) < 2:
         return None, None, None
-    return silhouette_score_of(x[rows], y[rows]), len(rows), False
+    return silhouette_score_of(x[rows], y[rows], single=True), len(rows), False

@@ -232,3 +232,32 @@ def test_spreads_of_many_clusters_equal_direct_computation():
     assert spread.calinski_harabasz() == pytest.approx(
         calinski_harabasz_score(matrix, labels), rel=1e-9
     )
+
+
+@pytest.mark.parametrize("case", ["blobs", "integer_duplicates", "far_from_origin"])
+def test_single_precision_silhouette_stays_within_1e_7_of_sklearn(case):
+    from clusterlab.ml.metrics import silhouette_score_of
+
+    rng = np.random.default_rng(8)
+    labels = rng.choice(4, size=3000, p=[0.4, 0.3, 0.2, 0.1]).astype(np.int64)
+    matrix = rng.normal(size=(3000, 12)) + 2.0 * labels[:, None]
+    if case == "integer_duplicates":
+        matrix = np.round(matrix)
+    elif case == "far_from_origin":
+        matrix = 1e4 + 0.01 * matrix  # unscaled data: centring keeps the distances
+    got = silhouette_score_of(matrix, labels, single=True)
+    # Measured on centred rows: far from the origin, scikit-learn's own double
+    # precision |a|²+|b|²-2ab rounds these distances by ~1e-4.
+    assert got == pytest.approx(silhouette_score(matrix - matrix.mean(0), labels), abs=1e-7)
+
+
+def test_a_sampled_silhouette_is_measured_on_its_sample():
+    from clusterlab.core.mltask import MetricsSpec
+    from clusterlab.ml.metrics import silhouette, stratified_sample
+
+    matrix, labels = three_groups(3000, seed=9)
+    spec = MetricsSpec(silhouette_exact_threshold=1000, silhouette_sample_size=800, seed=3)
+    value, used, exact = silhouette(matrix, labels, spec)
+    rows = stratified_sample(labels, 800, 3)
+    assert (used, exact) == (len(rows), False)
+    assert value == pytest.approx(silhouette_score(matrix[rows], labels[rows]), abs=1e-7)
