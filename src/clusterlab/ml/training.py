@@ -422,10 +422,15 @@ def _train(
 ) -> SessionResult:
     total_steps = len(grid) + 1
     start = perf_counter()
-    # Hashed beside the preprocessing: hashlib reads the columns without the GIL.
-    hashing = ThreadPoolExecutor(1, thread_name_prefix="data-hash")
-    hashed = hashing.submit(data_hash, rows, design.input_names)
-    hashing.shutdown(wait=False)
+    # Hashed and diagnosed beside the preprocessing: hashlib and numpy's scans of the
+    # columns run without the GIL.
+    beside = ThreadPoolExecutor(1, thread_name_prefix="data-checks")
+    hashed = beside.submit(data_hash, rows, design.input_names)
+    # The whole frame: selecting the inputs would copy them; only inputs are read.
+    diagnosed = beside.submit(
+        session_diagnostics, len(rows), rows, design.features, design.outliers
+    )
+    beside.shutdown(wait=False)
     prep, matrix, kept = fit_preprocessing(rows, design.features)
     timings["preprocessing"] = perf_counter() - start
     mark = perf_counter()
@@ -456,8 +461,7 @@ def _train(
         pca=pca,
         data_hash=hashed.result(),
         timings=timings,
-        # The whole frame: selecting the inputs would copy them; only inputs are read.
-        diagnostics=session_diagnostics(len(rows), rows, design.features, design.outliers),
+        diagnostics=diagnosed.result(),
     )
 
     def train(params: ModelParams) -> TrainedModel:
