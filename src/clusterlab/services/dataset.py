@@ -21,7 +21,7 @@ from clusterlab.engines.local import explore
 from clusterlab.engines.local.duck import connect, ident
 from clusterlab.engines.local.export import export as export_file
 from clusterlab.engines.local.reader import open_file
-from clusterlab.engines.local.store import infer_schema, read_schema, version_sql
+from clusterlab.engines.local.store import infer_schema, read_schema, read_version, version_sql
 from clusterlab.storage.versions import VersionStore
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ class _Readable:
     con: duckdb.DuckDBPyConnection
     from_sql: str
     schema: Schema
+    folder: Path | None = None
+    """The version folder of a managed dataset."""
 
 
 class Dataset:
@@ -83,7 +85,8 @@ class Dataset:
                         f"Dataset {self.name!r} of project {self.project.key} has no data yet: "
                         "import or build it."
                     )
-                yield _Readable(con, version_sql(folder), self._overridden(read_schema(folder)))
+                schema = self._overridden(read_schema(folder))
+                yield _Readable(con, version_sql(folder), schema, folder)
             else:
                 with self._open_external(con) as readable:
                     yield readable
@@ -138,8 +141,13 @@ class Dataset:
                         f"its columns are: {', '.join(r.schema.names)}."
                     )
                 select = ", ".join(ident(c) for c in columns)
+            query = f"SELECT {select} FROM {r.from_sql}"
+            if r.folder is not None and limit is None:
+                # DuckDB types the columns (a query without rows); pyarrow reads them.
+                typed = r.con.sql(f"{query} LIMIT 0").to_arrow_table().schema
+                return read_version(r.folder, typed)
             tail = "" if limit is None else f" LIMIT {int(limit)}"
-            return r.con.sql(f"SELECT {select} FROM {r.from_sql}{tail}").to_arrow_table()
+            return r.con.sql(f"{query}{tail}").to_arrow_table()
 
     def to_pandas(
         self, columns: Sequence[str] | None = None, limit: int | None = None

@@ -166,3 +166,24 @@ def test_upload_limit(tmp_path: Path) -> None:
     with pytest.raises(LimitExceededError, match="upload limit"):
         p.import_dataset("big", write(tmp_path / "big.csv", b"a\n" + b"1\n" * 20))
     assert p.datasets() == []
+
+
+def test_reading_a_whole_version_gives_the_table_duckdb_gives(project: cl.Project) -> None:
+    frame = pd.DataFrame(
+        {
+            "n": pd.array([1, None, 3], dtype="Int64"),
+            "x": [0.5, float("nan"), float("inf")],
+            "s": ["a", None, "é"],
+            "ok": [True, False, None],
+            "at": pd.to_datetime(["2024-01-01 10:00", None, "2024-03-01 00:00"]),
+            "day": [pd.Timestamp("2024-01-01").date(), None, pd.Timestamp("2024-02-29").date()],
+        }
+    )
+    ds = project.create_dataset("mixed", frame)
+    # A limit reads through DuckDB; without one, pyarrow reads the version's files.
+    through_duckdb = ds.to_arrow(limit=10)
+    assert ds.to_arrow().equals(through_duckdb)
+    picked = ds.to_arrow(["s", "n"])
+    assert picked.column_names == ["s", "n"]
+    assert picked.equals(ds.to_arrow(["s", "n"], limit=10))
+    pd.testing.assert_frame_equal(ds.to_pandas(), through_duckdb.to_pandas())
