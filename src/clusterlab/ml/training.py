@@ -422,9 +422,9 @@ def _train(
 ) -> SessionResult:
     total_steps = len(grid) + 1
     start = perf_counter()
-    # Hashed and diagnosed beside the preprocessing: hashlib and numpy's scans of the
-    # columns run without the GIL.
-    beside = ThreadPoolExecutor(1, thread_name_prefix="data-checks")
+    # Hashed and diagnosed beside the preprocessing, each in a thread of its own so that
+    # neither waits for the other: hashlib and numpy's scans run without the GIL.
+    beside = ThreadPoolExecutor(2, thread_name_prefix="data-checks")
     hashed = beside.submit(data_hash, rows, design.input_names)
     # The whole frame: selecting the inputs would copy them; only inputs are read.
     diagnosed = beside.submit(
