@@ -76,6 +76,5 @@ def read_version(folder: Path, schema: pa.Schema) -> pa.Table:
     result comes in chunks that pandas must join.
     """
     files = [str(path) for path in sorted(folder.glob("*.parquet"))]
-    # Mapped, not read: the file's pages need no copy into freshly zeroed memory.
-    table = pq.read_table(files, columns=schema.names, memory_map=True)
+    table = pq.read_table(files, columns=schema.names)
     return table if table.schema.equals(schema) else table.cast(schema)
