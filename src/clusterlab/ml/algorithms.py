@@ -41,6 +41,7 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 from clusterlab.core.errors import InvalidInputError, UnsupportedError
 from clusterlab.core.mltask import ALGORITHM_LABELS, AlgorithmType, ModelParams, ParamValue
 from clusterlab.ml.custom import build_custom_clusterer, custom_cluster_names
+from clusterlab.ml.metrics import label_groups
 from clusterlab.ml.preprocess import Matrix
 from clusterlab.ml.twostep import TwoStepClustering
 
@@ -383,7 +384,7 @@ def fit_clustering(
     else:
         labels = _raw_labels(estimator, matrix)
     names = _names(params, estimator, labels)
-    unknown = sorted(set(int(i) for i in np.unique(labels)) - set(names))
+    unknown = sorted(set(label_groups(labels)[0].tolist()) - set(names))
     if unknown:
         raise InvalidInputError(f"The clusterer gave label ids {unknown} beyond its k.")
     assigner = None
