@@ -137,10 +137,15 @@ def feature_diagnostics(feature: FeatureHandling, values: pd.Series[Any]) -> lis
         )
     if feature.type is FeatureType.NUMERIC:
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        found += _unusable_numbers(feature, numbers, missing)
-        finite = numbers[np.isfinite(numbers)]
-        # Only "one value or more?" matters here: min and max answer it in one pass.
-        distinct = 0 if finite.size == 0 else 1 if finite.min() == finite.max() else 2
+        finite = np.isfinite(numbers)
+        present = int(np.count_nonzero(finite))
+        # Missing values are NaN among the numbers: the other NaN are unparsed values.
+        not_a_number = int(np.count_nonzero(np.isnan(numbers)))
+        unparsed = not_a_number - int(np.count_nonzero(missing))
+        found += _unusable_numbers(feature, rows, rows - present - not_a_number, unparsed)
+        # Only "one value or more?" matters here: min and max answer it.
+        kept = numbers if present == rows else numbers[finite]
+        distinct = 0 if present == 0 else 1 if kept.min() == kept.max() else 2
     elif feature.type is FeatureType.CATEGORICAL:
         # Missing values become a level of their own unless imputed or dropped.
         counts_missing = feature.categorical.missing in ("own_level", "constant")
@@ -161,7 +166,7 @@ def feature_diagnostics(feature: FeatureHandling, values: pd.Series[Any]) -> lis
 
 
 def _unusable_numbers(
-    feature: FeatureHandling, numbers: np.ndarray[Any, Any], missing: np.ndarray[Any, Any]
+    feature: FeatureHandling, rows: int, infinite: int, unparsed: int
 ) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     handling = (
@@ -169,8 +174,6 @@ def _unusable_numbers(
         if feature.numeric.missing == "drop"
         else f"they are imputed like missing values ({feature.numeric.missing})"
     )
-    rows = len(numbers)
-    infinite = int(np.isinf(numbers).sum())
     if infinite:
         found.append(
             Diagnostic(
@@ -181,7 +184,6 @@ def _unusable_numbers(
                 "something.",
             )
         )
-    unparsed = int((np.isnan(numbers) & ~missing).sum())
     if unparsed:
         found.append(
             Diagnostic(
