@@ -98,6 +98,7 @@ def training_sample(
         yield frame, key
         return
     frame = sample_rows(dataset, design)
+    release_arrow_memory()
     method = design.sampling.method
     log(f"Sampled {len(frame):,} rows of {dataset.name} ({method}); cached for later sessions")
     with ThreadPoolExecutor(1, thread_name_prefix="sample-cache") as writer:
