@@ -2,7 +2,7 @@
 
 Sampling reads only the columns the design uses (inputs, display-only features and
 the stratification column), then applies the design's sampling. The result is kept
-as a Parquet file in the task folder, keyed by the dataset's version, the columns and
+as a file in the task folder, keyed by the dataset's version, the columns and
 the sampling settings: the next session on the same data reuses it instead of
 reading and sampling again, and re-scoring a session (two-step hierarchy) finds the
 exact rows the session was trained on.
