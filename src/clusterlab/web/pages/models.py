@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from clusterlab.core.errors import InvalidInputError
+from clusterlab.services.model_report import DEFERRED_PANELS
 from clusterlab.web import deps
 from clusterlab.web.reports import anomalies_view, cluster_rows, scatter_axes, z_color
 from clusterlab.web.templating import render
@@ -30,6 +31,8 @@ PANELS = (
     ("training", "Training information"),
 )
 PLOT_PANELS = frozenset({"importance", "heatmap", "profiles", "scatter", "hierarchy"})
+_REPORT_FIELDS = {"importance": "importances"}
+"""The report field of a panel whose name differs from it."""
 
 
 def report_context(owner: Any, panel: str, *, label: str, api: str) -> dict[str, Any]:
@@ -39,8 +42,8 @@ def report_context(owner: Any, panel: str, *, label: str, api: str) -> dict[str,
     endpoints (``/api/…/models/ID`` or ``/api/…/versions/vN``).
     """
     panel = panel if panel in dict(PANELS) else "summary"
-    # A session defers these panels: only opening one of them builds them.
-    deferred = panel in {"importance", "profiles", "scatter", "rules"}
+    # A session defers some panels: only opening one of them builds them.
+    deferred = _REPORT_FIELDS.get(panel, panel) in DEFERRED_PANELS
     report = owner.report.data if deferred else owner.report.summary
     clusters = cluster_rows(owner)
     names = {c["id"]: c["name"] for c in clusters}
