@@ -258,7 +258,7 @@ class DriftMeter:
             old_keys, old_values = self._samples[name]
             assert old_keys is not None  # drawn for every batch when sampling
             keys, found = np.concatenate([old_keys, keys]), np.concatenate([old_values, found])
-        if self.sample_size is not None and len(keys) > self.sample_size:
+        if len(keys) > self.sample_size:
             smallest = np.argpartition(keys, self.sample_size)[: self.sample_size]
             keys, found = keys[smallest], found[smallest]
         self._samples[name] = (keys, found)
