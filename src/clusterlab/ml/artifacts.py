@@ -30,6 +30,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import platform
@@ -131,6 +132,13 @@ def file_sha256(path: Path) -> str:
 
 def library_versions() -> dict[str, str]:
     """Versions of Python and of the libraries a model depends on."""
+    return dict(_installed_versions())
+
+
+@functools.cache
+def _installed_versions() -> dict[str, str]:
+    # Asked once per process: each lookup reads package metadata from disk (~20 ms for
+    # the set, paid by every model a session wrote).
     versions = {"python": platform.python_version()}
     for name in _LIBRARIES:
         try:

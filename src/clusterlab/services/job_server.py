@@ -142,7 +142,9 @@ def _preload() -> None:
     import clusterlab.services.build
     import clusterlab.services.lab
     import clusterlab.services.worker  # noqa: F401
+    from clusterlab.ml.artifacts import library_versions
 
+    library_versions()  # read from package metadata once, for every worker
     _ = ibis.duckdb  # loads the backend through its entry point
     table = ibis.table({"x": "float64", "c": "string"}, name="t")
     ibis.to_sql(table.group_by("c").agg(m=table.x.mean(), n=table.count()), dialect="duckdb")
