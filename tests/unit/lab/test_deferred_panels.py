@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
 import clusterlab as cl
 from clusterlab.core.errors import StorageError
 from clusterlab.ml.report import ClusterReport
-from clusterlab.ml.training import train_session
+from clusterlab.ml.training import report_features, train_session
 from clusterlab.services.lab import ClusteringTask, Model
-from clusterlab.services.model_store import LABELS_FILE, ModelStore, read_report
+from clusterlab.services.model_store import (
+    LABELS_FILE,
+    ModelStore,
+    complete_report,
+    read_report,
+)
 from clusterlab.services.training_sample import read_sample
 from clusterlab.web import create_app
 
@@ -70,6 +78,22 @@ def test_first_view_builds_the_panels_an_eager_write_builds(task: ClusteringTask
     panels = ("clusters", "observations", "heatmap", "profiles", "importances", "rules", "scatter")
     for panel in panels:
         assert getattr(lazy, panel) == getattr(eager, panel), panel
+
+
+def test_labels_kept_as_parquet_by_an_older_version_still_complete(
+    task: ClusteringTask, tmp_path
+) -> None:
+    session = task.train()
+    model = session.models[0]
+    legacy = tmp_path / "legacy"
+    shutil.copytree(model.folder, legacy)
+    pq.write_table(pa.ipc.open_file(legacy / LABELS_FILE).read_all(), legacy / "labels.parquet")
+    (legacy / LABELS_FILE).unlink()
+    frame = read_sample(task.folder, session.summary.sample)
+    completed = complete_report(legacy, lambda: frame, report_features(session.summary.design))
+    assert not completed.deferred
+    assert completed == model.complete_report()
+    assert not (legacy / "labels.parquet").exists()
 
 
 def test_two_viewers_at_once_build_the_panels_once(task: ClusteringTask) -> None:
