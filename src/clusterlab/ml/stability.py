@@ -68,6 +68,7 @@ __all__ = [
     "bootstrap_stability",
     "choose_k",
     "k_table",
+    "model_stability",
     "recommend_k",
     "session_stability",
 ]
@@ -341,12 +342,16 @@ def _sum_squares(counts: IntArray) -> int:
     return int(np.dot(counts, counts))
 
 
+def _has_k(model: TrainedModel) -> bool:
+    return (
+        model.ok
+        and model.params.k is not None
+        and model.params.algorithm is not AlgorithmType.CUSTOM
+    )
+
+
 def _k_models(session: SessionResult) -> list[TrainedModel]:
-    return [
-        m
-        for m in session.models
-        if m.ok and m.params.k is not None and m.params.algorithm is not AlgorithmType.CUSTOM
-    ]
+    return [m for m in session.models if _has_k(m)]
 
 
 def session_stability(
@@ -377,27 +382,37 @@ def session_stability(
     ...     pd.DataFrame(x, columns=["a"]), design), samples=2)]
     [(2, 1.0)]
     """
-    projected: Matrix | None = None
-    points = []
-    for model in _k_models(session):
-        matrix = session.matrix
-        if model.params.pca and session.pca is not None:
-            if projected is None:
-                projected = np.asarray(session.pca.transform(session.matrix), dtype=np.float64)
-            matrix = projected
-        assert model.labels is not None  # a trained model has labels
-        points.append(
-            _stability(
-                model.params,
-                matrix,
-                _labels_at(model.labels.to_numpy(), session.fit_positions),
-                samples=samples,
-                max_rows=max_rows,
-                max_work=max_work,
-                seed=seed,
-            )
-        )
-    return points
+    options = {"samples": samples, "max_rows": max_rows, "max_work": max_work, "seed": seed}
+    points = (model_stability(session, model, **options) for model in _k_models(session))
+    return [point for point in points if point is not None]
+
+
+def model_stability(
+    session: SessionResult,
+    model: TrainedModel,
+    *,
+    samples: int = DEFAULT_SAMPLES,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    max_work: int = DEFAULT_MAX_WORK,
+    seed: int = 0,
+) -> StabilityPoint | None:
+    """The stability of one model of ``session`` (see `session_stability`); None for a
+    model without a k, a custom one or a failed one.
+
+    Two models' stability may be measured at once, in two threads.
+    """
+    if not _has_k(model):
+        return None
+    assert model.labels is not None  # a trained model has labels
+    return _stability(
+        model.params,
+        session.model_matrix(model.params),
+        _labels_at(model.labels.to_numpy(), session.fit_positions),
+        samples=samples,
+        max_rows=max_rows,
+        max_work=max_work,
+        seed=seed,
+    )
 
 
 def _labels_at(labels: Labels, positions: IntArray) -> Callable[[IntArray], Labels]:

@@ -80,7 +80,9 @@ __all__ = [
     "TrainedModel",
     "elbow_points",
     "load_model",
+    "prepare_session",
     "save_model",
+    "train_model",
     "train_session",
 ]
 
@@ -186,6 +188,13 @@ class SessionResult:
     data_hash: str
     timings: dict[str, float]
     diagnostics: list[Diagnostic]
+    projected: Matrix | None = None
+    """``matrix`` projected by ``pca``, which models using PCA are fitted on."""
+    outlier_detector: MiniClusterOutliers | None = None
+
+    def model_matrix(self, params: ModelParams) -> Matrix:
+        """The matrix a model with ``params`` is fitted on: projected when it uses PCA."""
+        return self.projected if params.pca and self.projected is not None else self.matrix
 
     @property
     def factor_names(self) -> tuple[str, ...]:
@@ -263,16 +272,17 @@ def _warnings(caught: Sequence[warnings.WarningMessage]) -> list[Diagnostic]:
     return [Diagnostic(code="algorithm_warning", message=m) for m in messages]
 
 
-def _train_one(
-    params: ModelParams,
-    matrices: tuple[Matrix, Matrix | None],
-    shared: SessionResult,
-    detector: MiniClusterOutliers | None,
-    allow_custom_code: bool,
+def train_model(
+    shared: SessionResult, params: ModelParams, *, allow_custom_code: bool = False
 ) -> TrainedModel:
+    """Train one model of ``shared``'s session (made by `prepare_session`) with ``params``.
+
+    A model that fails gives a `TrainedModel` carrying the error: it never raises.
+    Two calls may run at once in two threads (see `trains_two_at_a_time`).
+    """
     start = perf_counter()
     design = shared.design
-    matrix = matrices[1] if params.pca and matrices[1] is not None else matrices[0]
+    matrix = shared.model_matrix(params)
     try:
         check_model_rows(params, matrix.shape[0])
         with warnings.catch_warnings(record=True) as caught:
@@ -314,7 +324,7 @@ def _train_one(
         estimator=fitted.estimator,
         names=fitted.names,
         outliers=design.outliers,
-        outlier_detector=detector,
+        outlier_detector=shared.outlier_detector,
         pca=shared.pca if params.pca else None,
         assigner=fitted.assigner,
     )
@@ -363,6 +373,9 @@ def train_session(
 ) -> SessionResult:
     """Train every model of ``design`` on ``frame``.
 
+    `prepare_session`, then `train_model` for each entry of the grid (two at a time
+    when `trains_two_at_a_time` says so).
+
     Parameters
     ----------
     frame : DataFrame
@@ -390,38 +403,76 @@ def train_session(
         When the session cannot train at all: no rows, no input feature, no algorithm,
         every row dropped by missing values or by outliers detection.
     """
+    report = on_progress or (lambda done, total, message: None)
+    start = perf_counter()
+    shared = prepare_session(frame, design, on_progress=report, sample=sample, threads=threads)
+    grid = design.grid()
+    total_steps = len(grid) + 1
+    threads = session_threads(shared, threads)
+
+    def train(params: ModelParams) -> TrainedModel:
+        return train_model(shared, params, allow_custom_code=allow_custom_code)
+
+    if not trains_two_at_a_time(shared, threads):
+        with threadpool_limits(limits=threads):
+            for done, params in enumerate(grid, start=1):
+                report(done, total_steps, f"Training {params.label}")
+                shared.models.append(train(params))
+    else:
+        report(1, total_steps, f"Training {len(grid)} models, two at a time")
+        with threadpool_limits(limits=1), ThreadPoolExecutor(2, thread_name_prefix="model") as pool:
+            running = {i: pool.submit(train, grid[i]) for i in largest_k_first(grid)}
+            for done, finished in enumerate(as_completed(running.values()), start=2):
+                label = finished.result().params.label
+                report(min(done, len(grid)), total_steps, f"Trained {label}")
+            shared.models.extend(running[i].result() for i in range(len(grid)))
+    shared.timings["total"] = perf_counter() - start
+    report(total_steps, total_steps, "Done")
+    return shared
+
+
+def prepare_session(
+    frame: pd.DataFrame,
+    design: TaskDesign,
+    *,
+    on_progress: ProgressCallback | None = None,
+    sample: bool = True,
+    threads: int | None = None,
+) -> SessionResult:
+    """What the models of a session share, before any is trained (``models`` is empty).
+
+    Samples the rows, fits the preprocessing, detects outliers and fits PCA when a
+    model asks for it; hashes and diagnoses the rows. See `train_session` for the
+    parameters and errors; `train_model` then trains each model.
+    """
     grid = design.grid()
     if not grid:
         raise InvalidInputError("No algorithm is enabled in the design: enable at least one.")
     report = on_progress or (lambda done, total, message: None)
-    total_steps = len(grid) + 1
     start = perf_counter()
     timings: dict[str, float] = {}
-    report(0, total_steps, "Preprocessing")
+    report(0, len(grid) + 1, "Preprocessing")
     rows = sample_frame(frame, design.sampling) if sample else frame
     if len(rows) == 0:
         raise InvalidInputError("There is no row to train on: the dataset or sample is empty.")
     timings["sampling"] = perf_counter() - start
-    if threads is None and len(rows) < SINGLE_THREAD_MAX_ROWS:
-        threads = 1
-    with threadpool_limits(limits=threads):
-        session = _train(rows, design, grid, report, allow_custom_code, timings, threads)
-    timings["total"] = perf_counter() - start
-    report(total_steps, total_steps, "Done")
-    return session
+    with threadpool_limits(limits=_default_threads(len(rows), threads)):
+        return _prepare(rows, design, timings)
 
 
-def _train(
-    rows: pd.DataFrame,
-    design: TaskDesign,
-    grid: Sequence[ModelParams],
-    report: ProgressCallback,
-    allow_custom_code: bool,
-    timings: dict[str, float],
-    threads: int | None,
-) -> SessionResult:
-    total_steps = len(grid) + 1
+def _default_threads(n_rows: int, threads: int | None) -> int | None:
+    return 1 if threads is None and n_rows < SINGLE_THREAD_MAX_ROWS else threads
+
+
+def session_threads(shared: SessionResult, threads: int | None = None) -> int | None:
+    """Native threads a session's models may use: ``threads`` when given, one on fewer
+    than `SINGLE_THREAD_MAX_ROWS` rows, else the libraries' default (None)."""
+    return _default_threads(len(shared.frame), threads)
+
+
+def _prepare(rows: pd.DataFrame, design: TaskDesign, timings: dict[str, float]) -> SessionResult:
     start = perf_counter()
+    grid = design.grid()
     # Hashed and diagnosed beside the preprocessing, each in a thread of its own so that
     # neither waits for the other: hashlib and numpy's scans run without the GIL.
     beside = ThreadPoolExecutor(2, thread_name_prefix="data-checks")
@@ -449,7 +500,7 @@ def _train(
     if any(p.pca for p in grid):
         pca, projected = fit_pca(fit_matrix, design.reduction.variance)
     timings["pca"] = perf_counter() - mark
-    shared = SessionResult(
+    return SessionResult(
         design=design,
         models=[],
         frame=rows,
@@ -462,28 +513,15 @@ def _train(
         data_hash=hashed.result(),
         timings=timings,
         diagnostics=diagnosed.result(),
+        projected=projected,
+        outlier_detector=detector,
     )
 
-    def train(params: ModelParams) -> TrainedModel:
-        return _train_one(params, (fit_matrix, projected), shared, detector, allow_custom_code)
 
-    if not _two_at_a_time(grid, len(rows), threads):
-        for done, params in enumerate(grid, start=1):
-            report(done, total_steps, f"Training {params.label}")
-            shared.models.append(train(params))
-        return shared
-    report(1, total_steps, f"Training {len(grid)} models, two at a time")
-    # One native thread each: two models on two cores instead of one model on two
-    # threads, whose labels would also depend on how OpenMP split its sums.
-    # Largest k first: the last model to start is then a short one, so both cores stay
-    # busy until near the end.
-    order = sorted(range(len(grid)), key=lambda i: -(grid[i].k or 0))
-    with threadpool_limits(limits=1), ThreadPoolExecutor(2, thread_name_prefix="model") as pool:
-        running = {i: pool.submit(train, grid[i]) for i in order}
-        for done, finished in enumerate(as_completed(running.values()), start=2):
-            report(min(done, len(grid)), total_steps, f"Trained {finished.result().params.label}")
-        shared.models.extend(running[i].result() for i in range(len(grid)))
-    return shared
+def largest_k_first(grid: Sequence[ModelParams]) -> list[int]:
+    """Positions in ``grid``, largest k first: when models train two at a time, the last
+    to start is then a short one, so that both cores stay busy until near the end."""
+    return sorted(range(len(grid)), key=lambda i: -(grid[i].k or 0))
 
 
 PARALLEL_ALGORITHMS = frozenset(
@@ -493,13 +531,19 @@ PARALLEL_ALGORITHMS = frozenset(
 only, and each model's work releases the GIL (scikit-learn's Cython, BLAS, NumPy)."""
 
 
-def _two_at_a_time(grid: Sequence[ModelParams], n_rows: int, threads: int | None) -> bool:
-    """Whether to train two models at once: several of them, on many rows, of
-    `PARALLEL_ALGORITHMS`, with the native thread count left to the libraries."""
+def trains_two_at_a_time(shared: SessionResult, threads: int | None) -> bool:
+    """Whether to train ``shared``'s models two at once, each on one native thread:
+    several of them, on many rows, of `PARALLEL_ALGORITHMS`, with the native thread
+    count (`session_threads`) left to the libraries.
+
+    One native thread each: two models on two cores instead of one model on two
+    threads, whose labels would also depend on how OpenMP split its sums.
+    """
+    grid = shared.design.grid()
     return (
         threads is None
         and len(grid) > 1
-        and n_rows >= SINGLE_THREAD_MAX_ROWS
+        and len(shared.frame) >= SINGLE_THREAD_MAX_ROWS
         and (os.cpu_count() or 1) > 1
         and all(p.algorithm in PARALLEL_ALGORITHMS for p in grid)
     )

@@ -13,7 +13,6 @@ import re
 import shutil
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,14 +36,14 @@ from clusterlab.engines.capabilities import engine_name
 from clusterlab.ml.artifacts import load_model, read_manifest
 from clusterlab.ml.guess import guess_design
 from clusterlab.ml.report import ClusterReport
-from clusterlab.ml.stability import KRecommendation, choose_k
-from clusterlab.ml.training import SessionResult, report_features, train_session
+from clusterlab.ml.stability import KRecommendation
+from clusterlab.ml.training import prepare_session, report_features
 from clusterlab.services.jobs import run_job, start_job
 from clusterlab.services.lab_engine import check_design_change, refuse_unsupported
+from clusterlab.services.lab_training import train_and_write
 from clusterlab.services.model_report import ModelReport
 from clusterlab.services.model_store import (
     CLUSTERS_FILE,
-    ModelStore,
     complete_report,
     read_report,
     write_json,
@@ -518,51 +517,33 @@ def run_training(
         with training_sample(dataset, task.design, task.folder, log) as (frame, sample):
             models = len(task.design.grid())
             log(f"Training on {len(frame):,} rows of {task.spec.dataset}: {models} model(s)")
-            result = train_session(
-                frame,
-                task.design,
-                on_progress=lambda done, total, msg: progress(done / max(total, 1), msg),
-                sample=False,
+            progress(0.0, "Preprocessing")
+            result = prepare_session(frame, task.design, sample=False)
+            summaries, choice = train_and_write(
+                result,
+                staging,
+                progress,
+                log,
                 allow_custom_code=project.workspace.settings.allow_custom_code,
             )
+            write_json(staging / CHOOSE_K_FILE, choice.model_dump(mode="json"))
+            log(f"Choosing k: {choice.reason}")
             number = 1 + max((int(p.name) for p in root.iterdir() if p.name.isdigit()), default=0)
             summary = SessionSummary(
                 number=number,
                 task=task_id,
                 rows=len(result.frame),
                 data_hash=result.data_hash,
-                models=[],
+                models=summaries,
                 diagnostics=[d.message for d in result.diagnostics],
                 sample=sample,
                 data_version=data_version,
                 design=task.design,
             )
-            _write_session(staging, result, summary, progress, log)
+            write_model(staging / SESSION_FILE, summary)
         os.replace(staging, root / str(number))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     prune_samples(task.folder, [s.summary.sample for s in task.sessions()])
     return number
-
-
-def _write_session(
-    staging: Path,
-    result: SessionResult,
-    summary: SessionSummary,
-    progress: Callable[[float, str], None],
-    log: Callable[[str], None],
-) -> None:
-    """Write the session's models, choice of k and ``summary`` into ``staging``."""
-    # Stability refits run beside the writing of the models: K-means and DuckDB both
-    # work without the GIL, so the two share the machine's cores.
-    with ThreadPoolExecutor(1, thread_name_prefix="choose-k") as pool:
-        choosing = pool.submit(choose_k, result)
-        # Profiles, importance, scatter and rules wait for the first view of a model.
-        store = ModelStore(result, log, defer_panels=True)
-        models = [store.write(m, staging / f"m{i}") for i, m in enumerate(result.models)]
-        progress(0.99, "Stability per k")
-        choice = choosing.result()
-    write_json(staging / CHOOSE_K_FILE, choice.model_dump(mode="json"))
-    log(f"Choosing k: {choice.reason}")
-    write_model(staging / SESSION_FILE, summary.model_copy(update={"models": models}))
