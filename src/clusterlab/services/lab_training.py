@@ -15,6 +15,7 @@ run one after the other.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -59,9 +60,12 @@ def train_and_write(
     store = ModelStore(result, log, defer_panels=True)
     steps = itertools.count(1)
     total = 2 * len(grid) + 1  # each model trained then written, then k chosen
+    reporting = threading.Lock()
 
     def step(message: str) -> None:
-        progress(next(steps) / total, message)
+        # Two threads report: one at a time, so that the bar never moves back.
+        with reporting:
+            progress(next(steps) / total, message)
 
     def train(i: int) -> TrainedModel:
         model = train_model(result, grid[i], allow_custom_code=allow_custom_code)
