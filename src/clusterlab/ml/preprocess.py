@@ -484,7 +484,8 @@ def fit_preprocessing(
         raise InvalidInputError(
             f"Every input feature ({listed}) has a single value over the {len(rows)} "
             "training rows: the rows are all alike after preprocessing, so there is nothing "
-            "to cluster. Use a column whose values vary as input (use_feature(column)); the "
+            "to cluster. Use a column whose values vary as input (task.use_feature(column), or "
+            "--use COLUMN in clusterlab lab design); the "
             "design guess rejects constant columns for this reason."
         )
     return FittedPreprocessing(inputs, transformer, tuple(names)), matrix, kept

@@ -188,7 +188,9 @@ class ClusteringTask:
             raise InvalidInputError("No algorithm is enabled: enable one with set_algorithm().")
         if not self.design.input_names:
             raise InvalidInputError(
-                "Every column is rejected: use at least one as input with use_feature(column)."
+                "Every column is rejected: use at least one as input (Python: "
+                "task.use_feature(column); CLI: clusterlab lab design PROJECT TASK --use "
+                "COLUMN; UI: the column's role in the design's features)."
             )
         refuse_unsupported(
             self.engine,

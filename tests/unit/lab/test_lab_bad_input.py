@@ -143,8 +143,13 @@ def test_all_columns_rejected_is_refused_up_front(trained) -> None:
     for f in task.design.features:
         task.reject_feature(f.name)
     try:
-        with pytest.raises(InvalidInputError, match=r"Every column is rejected.*use_feature"):
+        with pytest.raises(
+            InvalidInputError, match=r"Every column is rejected.*use_feature"
+        ) as err:
             task.train()
+        # Users of the CLI and the UI are told their way too.
+        assert "--use COLUMN" in str(err.value)
+        assert "UI:" in str(err.value)
     finally:
         for column in ("x", "y", "country"):
             task.use_feature(column)
