@@ -53,6 +53,55 @@ def test_csv_types_and_meanings(project: cl.Project, tmp_path: Path) -> None:
     assert meanings["agent"] is Meaning.USER_AGENT
 
 
+def test_csv_numbers_the_sniffer_reads_as_text_are_imported_as_numbers(
+    project: cl.Project, tmp_path: Path
+) -> None:
+    # DuckDB's CSV sniffer reads "+inf" and "+3" as text, which made the whole column
+    # text: the Lab then rejected it as a categorical with too many levels.
+    lines = ["amount,count,zip,phone,label,huge"]
+    for i in range(6000):
+        amount = {5500: "+inf", 5600: "+12.5", 5700: " 7.25 "}.get(i, f"{i / 7:.3f}")
+        count = {5800: "+3", 5900: " 4 "}.get(i, str(i % 9))
+        huge = "+1" if i == 5950 else str(10**20 + i)  # past BIGINT: a DOUBLE
+        lines.append(f"{amount},{count},{i * 7 % 100000:05d},+33{600000000 + i},n{i % 5},{huge}")
+    ds = project.import_dataset("signs", write(tmp_path / "s.csv", "\n".join(lines).encode()))
+    types = {c.name: c.type for c in ds.schema.columns}
+    assert types["amount"] is StorageType.DECIMAL
+    assert types["count"] is StorageType.INTEGER
+    assert types["huge"] is StorageType.DECIMAL
+    # Text that only looks numeric stays text: leading zeros, a "+" on every value, words.
+    assert types["zip"] is StorageType.STRING
+    assert types["phone"] is StorageType.STRING
+    assert types["label"] is StorageType.STRING
+    frame = ds.to_pandas()
+    assert frame.loc[5500, "amount"] == float("inf")
+    assert frame.loc[5600, "amount"] == 12.5
+    assert frame.loc[5700, "amount"] == 7.25
+    assert frame.loc[5800, "count"] == 3
+    assert frame.loc[5900, "count"] == 4
+    assert frame["count"].notna().all()
+    assert frame.loc[0, "huge"] == float(10**20)
+    assert frame.loc[5950, "huge"] == 1.0
+    assert frame.loc[10, "zip"] == "00070"
+    assert frame.loc[0, "phone"] == "+33600000000"
+    task = project.create_clustering_task("signs")
+    roles = {f.name: f.role.value for f in task.design.features}
+    assert roles["amount"] == "input"
+    assert roles["count"] == "input"
+
+
+def test_a_csv_column_with_one_word_among_numbers_stays_text(
+    project: cl.Project, tmp_path: Path
+) -> None:
+    rows = [str(i) for i in range(6000)]
+    rows[5900] = "n/a"  # past the head: only the whole-file check sees it
+    ds = project.import_dataset(
+        "words", write(tmp_path / "w.csv", ("x\n" + "\n".join(rows)).encode())
+    )
+    assert ds.schema.column("x").type is StorageType.STRING
+    assert ds.to_pandas().loc[5900, "x"] == "n/a"
+
+
 def test_meaning_override_is_kept(project: cl.Project, tmp_path: Path) -> None:
     ds = project.import_dataset("t", write(tmp_path / "t.csv", b"code\nFR\nUS\nDE\n"))
     ds.set_meaning("code", "text")

@@ -23,6 +23,7 @@ import pyarrow as pa
 from clusterlab.core.dataset import CsvOptions, FileFormat
 from clusterlab.core.errors import InvalidInputError, UnsupportedError
 from clusterlab.engines.local.duck import literal
+from clusterlab.engines.local.numeric_text import type_numeric_text
 from clusterlab.engines.local.sniff import (
     detect_dialect,
     detect_encoding,
@@ -174,7 +175,7 @@ def _open_csv(
         "sample_size=20480)"
     )
     try:
-        relation = con.sql(sql)
+        relation = type_numeric_text(con.sql(sql))
     except duckdb.Error as exc:
         raise csv_error(path, encoding, dialect, exc) from exc
     warnings: list[str] = []
