@@ -5,6 +5,8 @@ written to Parquet.
 
 1. Baseline: ``StandardScaler`` then ``KMeans(n_clusters=k)`` with the library defaults
    for k = 3, 5, 7 on the float64 matrix, in a fresh process (fit time, peak memory).
+   Its reading of the file and scaling are timed apart: printed for context, not in
+   the ratio.
 2. ClusterLab: the default session end to end through the public API
    (``import_dataset``, ``create_clustering_task``, ``task.train()``: K-means 3, 5, 7
    with metrics, observations and heatmap per model, and the evidence for choosing k).
@@ -87,7 +89,8 @@ def _child_baseline(p: dict[str, Any]) -> dict[str, Any]:
     from sklearn.cluster import KMeans
     from sklearn.preprocessing import StandardScaler
 
-    x = StandardScaler().fit_transform(_matrix(p["src"]))
+    with Clock() as prepared:
+        x = StandardScaler().fit_transform(_matrix(p["src"]))
     fits: dict[str, Any] = {}
     with Clock() as total:
         for k in KS:
@@ -98,7 +101,12 @@ def _child_baseline(p: dict[str, Any]) -> dict[str, Any]:
                 "inertia": float(fitted.inertia_),
                 "n_iter": int(fitted.n_iter_),
             }
-    return {"seconds": total.seconds, "cpu": total.cpu, "fits": fits}
+    return {
+        "seconds": total.seconds,
+        "cpu": total.cpu,
+        "fits": fits,
+        "read_and_scale_seconds": prepared.seconds,
+    }
 
 
 def _child_clusterlab(p: dict[str, Any]) -> dict[str, Any]:
@@ -287,6 +295,14 @@ def bench_session(work: Path, src: Path, rows: int, repeat: int) -> None:
     verdict = "met" if o_s <= RATIO_GOAL * b_s else "NOT met"
     c_s = statistics.median(r["seconds"] for r in cold)
     print(f"\nimport of the Parquet file (not in the ratio): {ours[0]['import_seconds']:.2f} s")
+    # The goal's baseline times the fits alone, while the job also reads its rows and
+    # preprocesses them: the same comparison with the baseline's own reading and
+    # scaling counted, for context only.
+    r_s = statistics.median(r["seconds"] + r["read_and_scale_seconds"] for r in base)
+    print(
+        f"for context (not the goal): sklearn reading the Parquet file, scaling and "
+        f"fitting {r_s:.2f} s; the train job is {o_s / r_s:.2f}x that"
+    )
     print(
         f"the same train job with its worker started as a new Python process (no warm job "
         f"server: the first job after 10 idle minutes, or CLUSTERLAB_JOB_SERVER=0): "
