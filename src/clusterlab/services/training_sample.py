@@ -7,10 +7,11 @@ the sampling settings: the next session on the same data reuses it instead of
 reading and sampling again, and re-scoring a session (two-step hierarchy) finds the
 exact rows the session was trained on.
 
-The cache is an Arrow IPC file compressed with LZ4, not Parquet: it is written once
-per session beside the training and read back whole, never queried. On 1M rows x 15
-floats, writing it cost 0.21 s of CPU against 0.79 s for Parquet with pandas'
-defaults, and reading it back 0.08 s against 0.30 s.
+The cache is an Arrow IPC file, not Parquet: it is written once per session beside
+the training and read back whole, never queried. On 1M rows x 15 floats, writing it
+cost 0.21 s of CPU against 0.79 s for Parquet with pandas' defaults, and reading it
+back 0.08 s against 0.30 s. It is compressed with LZ4 unless every column holds
+floats, which LZ4 does not shrink.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.feather as feather
@@ -150,12 +152,20 @@ def _read(path: Path) -> pd.DataFrame:
     return feather.read_table(path).to_pandas(split_blocks=True, self_destruct=True)
 
 
+def _compression(frame: pd.DataFrame) -> str:
+    """LZ4, unless every column holds floats: their bytes barely compress (on 1M x 15
+    measured floats, 114 MiB either way), while LZ4 cost 0.22-0.24 s of CPU to write
+    against 0.15, and 0.13-0.26 s to read back against 0.07."""
+    floats = all(isinstance(t, np.dtype) and t.kind == "f" for t in frame.dtypes)
+    return "uncompressed" if floats and len(frame.columns) else "lz4"
+
+
 def _write(frame: pd.DataFrame, path: Path) -> None:
     # Written beside its final name and renamed, so a killed job never leaves half a file.
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.stem}-{os.getpid()}-{uuid.uuid4().hex[:6]}.tmp")
     try:
-        feather.write_feather(frame, staging, compression="lz4")
+        feather.write_feather(frame, staging, compression=_compression(frame))
         os.replace(staging, path)
     finally:
         staging.unlink(missing_ok=True)

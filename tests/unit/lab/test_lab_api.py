@@ -164,6 +164,21 @@ def test_a_sample_cached_as_parquet_by_an_older_version_is_still_read(
     assert list((task.folder / "samples").iterdir()) == []
 
 
+def test_a_float_sample_is_cached_uncompressed_and_others_with_lz4(tmp_path) -> None:
+    from clusterlab.services.training_sample import _read, _write
+
+    rows = 20_000
+    floats = pd.DataFrame({"a": np.zeros(rows), "b": np.ones(rows)})
+    mixed = floats.assign(country=np.where(np.arange(rows) % 2, "France", "Spain"))
+    for name, frame in (("floats", floats), ("mixed", mixed)):
+        _write(frame, tmp_path / f"{name}.arrow")
+        pd.testing.assert_frame_equal(_read(tmp_path / f"{name}.arrow"), frame)
+    raw = floats.memory_usage(index=False).sum()
+    # Zeros and ones would shrink to almost nothing: kept whole, they were not compressed.
+    assert (tmp_path / "floats.arrow").stat().st_size >= raw
+    assert (tmp_path / "mixed.arrow").stat().st_size < raw / 3
+
+
 def test_suggested_names_come_from_top_observations(blobs: cl.Project) -> None:
     task = blobs.create_clustering_task("points")
     task.set_algorithm("kmeans", k=[3])
