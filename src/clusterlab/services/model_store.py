@@ -164,35 +164,37 @@ class TrainingRows:
         ``labels`` holds each row's cluster name; ``pca`` is the model's PCA, if any.
         """
         clusters = [c.name for c in report.clusters]
-        # The forest grows its trees without the GIL, beside the profiles' DuckDB queries.
-        with ThreadPoolExecutor(1, thread_name_prefix="importance") as pool:
+        kinds: dict[bool, list[str]] = {True: [], False: []}
+        for feature in self.features:
+            kinds[feature.is_numeric].append(feature.name)
+        # The forest and then the rules' trees grow in a thread of their own (without
+        # the GIL for the most part), beside the profiles' DuckDB queries and the
+        # scatter plot: on 1M rows the rules no longer wait for the other panels.
+        with ThreadPoolExecutor(1, thread_name_prefix="trees") as pool:
             importances = pool.submit(
                 variables_importance,
                 self.matrix,
                 labels.to_numpy()[self.fit_positions],
                 self.preprocessing.feature_names,
             )
+            # Rules read the original feature values: the frame's, not the matrix.
+            rules = pool.submit(build_rules, self.frame, labels, kinds[True], kinds[False])
             with self.tables(labels, clusters, profile_sample=True) as (scored, sample):
                 profiles = report_profiles(
                     scored, self.features, cluster_order=clusters, profile_sample=sample
                 )
-        kinds: dict[bool, list[str]] = {True: [], False: []}
-        for feature in self.features:
-            kinds[feature.is_numeric].append(feature.name)
-        # Outlier rows are not in the matrix: the sampled rows are preprocessed again.
-        scatter = build_scatter(
-            self.frame,
-            labels,
-            kinds[True],
-            preprocess=row_preprocessor(self.preprocessing),
-            pca=pca,
-            projection=self.projection,
-        )
-        # Rules read the original feature values: the frame's, not the matrix.
-        rules = build_rules(self.frame, labels, kinds[True], kinds[False])
-        return report.completed(profiles, importances.result()).with_panels(
-            scatter=scatter, rules=rules
-        )
+            # Outlier rows are not in the matrix: the sampled rows are preprocessed again.
+            scatter = build_scatter(
+                self.frame,
+                labels,
+                kinds[True],
+                preprocess=row_preprocessor(self.preprocessing),
+                pca=pca,
+                projection=self.projection,
+            )
+            return report.completed(profiles, importances.result()).with_panels(
+                scatter=scatter, rules=rules.result()
+            )
 
 
 class ModelStore:
