@@ -93,11 +93,45 @@ def _report_column(values: pd.Series[Any]) -> pa.ChunkedArray:
     return pc.if_else(pc.is_inf(column), pa.scalar(None, column.type), column)
 
 
+class FitRows:
+    """The preprocessed matrix of the rows a model was fitted on, built only where read.
+
+    A model's first view reads few of them: the importance's sample (20,000 rows) and
+    the scatter projection's (50,000). Preprocessing all the rows again, as the view
+    did before, cost ~0.3 s and a second copy of the matrix on 1M rows.
+    """
+
+    def __init__(
+        self, preprocessing: FittedPreprocessing, frame: pd.DataFrame, positions: Any
+    ) -> None:
+        self.preprocessing = preprocessing
+        self.frame = frame
+        self.positions = np.asarray(positions)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.positions), len(self.preprocessing.feature_names)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Matrix:
+        # Read whole (few rows: the readers sample only above their thresholds).
+        return np.asarray(self[:], dtype=dtype)
+
+    def __getitem__(self, rows: Any) -> Matrix:
+        """The matrix rows at ``rows`` (a slice or positions), preprocessed now."""
+        matrix, kept = self.preprocessing.transform(self.frame.iloc[self.positions[rows]])
+        if not kept.all():  # these rows were kept when the model was trained
+            raise AssertionError("a fitted row was dropped by its own preprocessing")
+        return matrix
+
+
 class TrainingRows:
     """The training rows a session's models are reported on, shared by its models.
 
     ``matrix`` is the preprocessed matrix (before PCA) of the rows the models were
-    fitted on, ``frame.iloc[fit_positions]``.
+    fitted on, ``frame.iloc[fit_positions]``: an array, or `FitRows`.
     """
 
     def __init__(
@@ -105,7 +139,7 @@ class TrainingRows:
         frame: pd.DataFrame,
         features: Sequence[FeatureInfo],
         preprocessing: FittedPreprocessing,
-        matrix: Matrix,
+        matrix: Matrix | FitRows,
         fit_positions: np.ndarray[Any, Any],
     ) -> None:
         self.frame = frame
@@ -356,7 +390,7 @@ def complete_report(
         labels, fit_positions = read_labels(folder, frame.index)
         model = load_model(folder)
         preprocessing = model.preprocessing
-        matrix, _ = preprocessing.transform(frame.iloc[fit_positions])
+        matrix = FitRows(preprocessing, frame, fit_positions)
         rows = TrainingRows(frame, features, preprocessing, matrix, fit_positions)
         report = rows.complete(report, labels, model.pca)
         write_text_atomic(folder / REPORT_FILE, report.model_dump_json())

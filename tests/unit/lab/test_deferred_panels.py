@@ -144,3 +144,29 @@ def test_the_report_page_builds_them_when_one_of_them_is_opened(task: Clustering
         assert page.status_code == 200
         assert "<option>country</option>" in page.text
     assert not _stored(model).deferred
+
+
+def test_a_first_view_preprocesses_only_the_rows_its_panels_read() -> None:
+    from clusterlab.core.mltask import FeatureHandling
+    from clusterlab.ml.preprocess import fit_preprocessing
+    from clusterlab.ml.report.importance import variables_importance
+    from clusterlab.services.model_store import FitRows
+
+    rng = np.random.default_rng(2)
+    rows = 30_000  # above the importance's 20,000-row sample
+    frame = pd.DataFrame({"a": rng.normal(size=rows), "b": rng.exponential(size=rows)})
+    frame.loc[::97, "a"] = np.nan  # imputed, so every row is kept
+    frame["country"] = rng.choice(["France", "Spain"], rows)
+    handling = [FeatureHandling(name=c) for c in frame.columns]
+    preprocessing, matrix, kept = fit_preprocessing(frame, handling)
+    positions = np.flatnonzero(kept)[::3]
+    whole = matrix[::3]
+    lazy = FitRows(preprocessing, frame, positions)
+    assert lazy.shape == whole.shape
+    picked = rng.choice(len(positions), 500, replace=False)
+    np.testing.assert_array_equal(lazy[picked], whole[picked])
+    np.testing.assert_array_equal(lazy[::7], whole[::7])
+    np.testing.assert_array_equal(np.asarray(lazy), whole)
+    labels = np.where(whole[:, 0] > 0, "high", "low")
+    names = preprocessing.feature_names
+    assert variables_importance(lazy, labels, names) == variables_importance(whole, labels, names)

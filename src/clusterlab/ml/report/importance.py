@@ -54,7 +54,8 @@ def variables_importance(
     Parameters
     ----------
     matrix : array-like of shape (n_rows, n_features)
-        The preprocessed matrix the clustering was fitted on (before PCA).
+        The preprocessed matrix the clustering was fitted on (before PCA): an array,
+        or any object with ``shape`` whose rows are read by indexing with positions.
     labels : sequence of shape (n_rows,)
         The cluster label of each row.
     feature_names : sequence of str
@@ -89,21 +90,23 @@ def variables_importance(
     """
     from sklearn.ensemble import RandomForestClassifier
 
-    x = np.asarray(matrix, dtype=np.float64)
+    shape = np.shape(matrix)
     raw = np.asarray(labels)
     names = list(feature_names)
-    if x.ndim != 2 or x.shape[1] != len(names) or x.shape[0] != len(raw):
+    if len(shape) != 2 or shape[1] != len(names) or shape[0] != len(raw):
         raise InvalidInputError(
             f"variables_importance needs a (rows, features) matrix matching its labels and "
-            f"names; got a matrix of shape {x.shape}, {len(raw)} labels and {len(names)} names."
+            f"names; got a matrix of shape {shape}, {len(raw)} labels and {len(names)} names."
         )
-    if x.shape[0] == 0 or not names:
+    if shape[0] == 0 or not names:
         raise InvalidInputError("variables_importance needs at least one row and one feature.")
-    if max_rows is not None and x.shape[0] > max_rows:
+    if max_rows is not None and shape[0] > max_rows:
         # Integer codes by hashing: sorting a million label strings would cost seconds.
         codes = pd.factorize(raw, use_na_sentinel=False)[0]
         keep = stratified_positions(codes, max_rows, random_state)
-        x, raw = x[keep], raw[keep]
+        # Only the sampled rows are read: ``matrix`` may build its rows on demand.
+        matrix, raw = matrix[keep], raw[keep]
+    x = np.asarray(matrix, dtype=np.float64)
     y = raw.astype(str)
     per_tree = rows_per_tree if rows_per_tree is not None and rows_per_tree < len(y) else None
     forest = RandomForestClassifier(
