@@ -127,7 +127,7 @@ def read_sample(task_folder: Path, key: str) -> pd.DataFrame:
     path = sample_path(task_folder, key)
     legacy = path.with_suffix(_LEGACY_SUFFIX)
     if not path.is_file() and legacy.is_file():
-        return pq.read_table(legacy).to_pandas(split_blocks=True, self_destruct=True)
+        return _read(legacy)
     if not path.is_file():
         raise StorageError(
             f"The training sample of this session is no longer cached ({path.name}); "
@@ -148,8 +148,10 @@ def prune_samples(task_folder: Path, keep: Iterable[str]) -> None:
 
 
 def _read(path: Path) -> pd.DataFrame:
+    """A cached sample, Arrow IPC or (written by an older version) Parquet."""
+    table = pq.read_table(path) if path.suffix == _LEGACY_SUFFIX else feather.read_table(path)
     # Each column freed once converted: the rows are held once, not twice.
-    return feather.read_table(path).to_pandas(split_blocks=True, self_destruct=True)
+    return table.to_pandas(split_blocks=True, self_destruct=True)
 
 
 def _compression(frame: pd.DataFrame) -> str:
