@@ -29,8 +29,9 @@ import hashlib
 import json
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from time import perf_counter
@@ -420,7 +421,7 @@ def train_session(
                 shared.models.append(train(params))
     else:
         report(1, total_steps, f"Training {len(grid)} models, two at a time")
-        with threadpool_limits(limits=1), ThreadPoolExecutor(2, thread_name_prefix="model") as pool:
+        with two_model_threads() as pool:
             running = {i: pool.submit(train, grid[i]) for i in largest_k_first(grid)}
             for done, finished in enumerate(as_completed(running.values()), start=2):
                 label = finished.result().params.label
@@ -516,6 +517,14 @@ def _prepare(rows: pd.DataFrame, design: TaskDesign, timings: dict[str, float]) 
         projected=projected,
         outlier_detector=detector,
     )
+
+
+@contextmanager
+def two_model_threads() -> Iterator[ThreadPoolExecutor]:
+    """The pool models train in when `trains_two_at_a_time`: two threads, with native
+    thread pools (OpenMP, BLAS) limited to one thread each while it is open."""
+    with threadpool_limits(limits=1), ThreadPoolExecutor(2, thread_name_prefix="model") as pool:
+        yield pool
 
 
 def largest_k_first(grid: Sequence[ModelParams]) -> list[int]:

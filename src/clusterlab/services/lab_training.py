@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 # threadpoolctl comes with scikit-learn (a required dependency of it) and has no types.
@@ -38,6 +38,7 @@ from clusterlab.ml.training import (
     session_threads,
     train_model,
     trains_two_at_a_time,
+    two_model_threads,
 )
 from clusterlab.services.model_store import ModelStore
 
@@ -85,7 +86,7 @@ def train_and_write(
         progress(0.0, f"Training {len(grid)} models, two at a time")
         writes: dict[int, Future[ModelSummary]] = {}
         measures: list[Future[StabilityPoint | None]] = []
-        with threadpool_limits(limits=1), ThreadPoolExecutor(2, thread_name_prefix="model") as pool:
+        with two_model_threads() as pool:
 
             def train_then_queue(i: int) -> TrainedModel:
                 model = train(i)
