@@ -182,3 +182,10 @@ def test_lab_commands(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert [(v["id"], v["source"], v["active"]) for v in versions] == [("v1", "deploy", True)]
     assert main(["model", "rollback", "P", "segments"]) == 2
     assert "no earlier version" in capsys.readouterr().err
+    # A failed model's row shows its error; empty cells stay empty, not "nan".
+    main(["lab", "design", "P", task, "--algorithm", "kmeans", "--params", '{"k": [3, 999]}'])
+    capsys.readouterr()
+    assert main(["lab", "train", "P", task]) == 0
+    shown = capsys.readouterr().out
+    assert "k must be below the number of rows" in shown
+    assert "nan" not in shown.lower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated
 
 import typer
@@ -124,7 +125,11 @@ def train(
 
 def _print_models(rows: list[dict[str, object]], number: int) -> None:
     def fmt(v: object) -> str:
-        return "" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
+        # The results frame holds NaN where a model has no value (a failed model's
+        # metrics, a trained model's error): shown empty, like None.
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return ""
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
 
     print_table(
         f"Session {number}",
