@@ -186,6 +186,12 @@ def test_lab_commands(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     main(["lab", "design", "P", task, "--algorithm", "kmeans", "--params", '{"k": [3, 999]}'])
     capsys.readouterr()
     assert main(["lab", "train", "P", task]) == 0
-    shown = capsys.readouterr().out
-    assert "k must be below the number of rows" in shown
-    assert "nan" not in shown.lower()
+    assert "nan" not in capsys.readouterr().out.lower()
+    # The same rows as JSON hold null there, not NaN (which is not JSON).
+    capsys.readouterr()
+    assert main(["lab", "models", "P", task, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(c))
+    failed = [r for r in rows if r["error"] is not None]
+    assert [r["silhouette"] for r in failed] == [None]
+    assert "k must be below the number of rows" in failed[0]["error"]
+    assert all(r["silhouette"] is not None for r in rows if r["error"] is None)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import math
-from typing import Annotated
+from typing import Annotated, Any
 
+import pandas as pd
 import typer
 
 from clusterlab.cli.context import state
@@ -120,16 +120,22 @@ def train(
     if as_json:
         print_json({"session": session.summary.number, "models": [m.id for m in session.models]})
     else:
-        _print_models(session.results().to_dict("records"), session.summary.number)
+        _print_models(_records(session.results()), session.summary.number)
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The results table's rows, with None where a model has no value (a failed model's
+    metrics, a trained model's error): the frame holds NaN there, which printed as
+    "nan" in tables and as NaN, which is not JSON, with --json."""
+    records: list[dict[str, Any]] = (
+        table.astype(object).where(table.notna(), None).to_dict("records")
+    )
+    return records
 
 
 def _print_models(rows: list[dict[str, object]], number: int) -> None:
     def fmt(v: object) -> str:
-        # The results frame holds NaN where a model has no value (a failed model's
-        # metrics, a trained model's error): shown empty, like None.
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            return ""
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
+        return "" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
 
     print_table(
         f"Session {number}",
@@ -169,9 +175,9 @@ def models(
             sort, ascending=sort in {"inertia", "davies_bouldin", "bic", "aic"}
         )
     if as_json:
-        print_json(table.to_dict("records"))
+        print_json(_records(table))
     else:
-        _print_models(table.to_dict("records"), sessions[-1].summary.number)
+        _print_models(_records(table), sessions[-1].summary.number)
 
 
 @app.command("report")
