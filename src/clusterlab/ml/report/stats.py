@@ -23,6 +23,7 @@ from clusterlab.ml.report.inputs import (
     check_columns,
     cluster_sort_key,
 )
+from clusterlab.ml.report.queries import query_rows
 
 DEFAULT_MAX_LEVELS = 30
 """Levels kept per categorical feature (profiles show the top 30, as DSS does)."""
@@ -128,8 +129,8 @@ def compute_stats(
     (2, 2.0, 3.0)
     """
     features = tuple(features)
-    base = prepared_table(table, features, cluster_column)
-    per_cluster = _rows(_numeric_query(base, features))
+    check_columns(list(table.columns), features, cluster_column)
+    per_cluster = query_rows(table, _numeric_query, features, cluster_column)
     if not per_cluster:
         raise InvalidInputError(
             f"The scored table has no row with a cluster label in {cluster_column!r}; "
@@ -138,7 +139,7 @@ def compute_stats(
     sizes = {str(r[CLUSTER]): int(r["_n"]) for r in per_cluster}
     clusters = _ordered_clusters(sizes, cluster_order)
     numeric, numeric_global = _numeric_summaries(per_cluster, features)
-    levels, level_counts, level_totals = _level_counts(base, features, max_levels)
+    levels, level_counts, level_totals = _level_counts(table, features, cluster_column, max_levels)
     return ReportStats(
         cluster_column=cluster_column,
         features=features,
@@ -152,17 +153,6 @@ def compute_stats(
     )
 
 
-def _rows(query: Any) -> list[dict[str, Any]]:
-    """The rows of a small result as dicts of Python values (None for null).
-
-    Read from Arrow: building the pandas frame of ``execute`` (a few rows, but 76
-    columns for 15 features) and walking it row by row took 10–20% of `compute_stats`
-    on 1M rows × 15 features.
-    """
-    rows: list[dict[str, Any]] = query.to_pyarrow().to_pylist()
-    return rows
-
-
 def _ordered_clusters(sizes: Mapping[str, int], order: Sequence[str] | None) -> tuple[str, ...]:
     if order is None:
         return tuple(sorted(sizes, key=cluster_sort_key))
@@ -171,7 +161,11 @@ def _ordered_clusters(sizes: Mapping[str, int], order: Sequence[str] | None) -> 
     return tuple(listed + sorted((c for c in sizes if c not in listed), key=cluster_sort_key))
 
 
-def _numeric_query(base: Any, features: Sequence[FeatureInfo]) -> Any:
+def _numeric_query(table: Any, features: tuple[FeatureInfo, ...], cluster_column: str) -> Any:
+    # Read as Arrow rows (`query_rows`): building the pandas frame of ``execute`` (a
+    # few rows, but 76 columns for 15 features) and walking it row by row took 10–20%
+    # of `compute_stats` on 1M rows × 15 features.
+    base = prepared_table(table, features, cluster_column)
     metrics: dict[str, Any] = {"_n": base.count()}
     for i, feature in enumerate(features):
         if feature.is_numeric:
@@ -246,7 +240,7 @@ def _pooled(parts: Sequence[NumericSummary]) -> NumericSummary:
 
 
 def _level_counts(
-    base: Any, features: Sequence[FeatureInfo], max_levels: int
+    table: Any, features: tuple[FeatureInfo, ...], cluster_column: str, max_levels: int
 ) -> tuple[
     dict[str, tuple[str, ...]], dict[str, dict[str, dict[str, int]]], dict[str, dict[str, int]]
 ]:
@@ -256,8 +250,29 @@ def _level_counts(
     totals: dict[str, dict[str, int]] = {}
     if not indices:
         return levels, counts, totals
-    # One query for all categorical features: stack (cluster, feature, value), count,
-    # rank values by global count within each feature and keep the top ones.
+    result = query_rows(table, _level_query, features, cluster_column, max_levels)
+    # Most frequent level first; within a level, clusters by name.
+    result.sort(key=lambda r: (r["_rank"], r[CLUSTER]))
+    for i in indices:
+        name = features[i].name
+        part = [r for r in result if r["_feature"] == i]
+        ordered = tuple(dict.fromkeys(str(r["_value"]) for r in part))
+        levels[name] = ordered
+        counts[name] = {level: {} for level in ordered}
+        totals[name] = {}
+        for r in part:
+            counts[name][str(r["_value"])][str(r[CLUSTER])] = int(r["_n"])
+            totals[name][str(r["_value"])] = int(r["_total"])
+    return levels, counts, totals
+
+
+def _level_query(
+    table: Any, features: tuple[FeatureInfo, ...], cluster_column: str, max_levels: int
+) -> Any:
+    """One query for all categorical features: stack (cluster, feature, value), count,
+    rank values by global count within each feature and keep the top ones."""
+    base = prepared_table(table, features, cluster_column)
+    indices = [i for i, f in enumerate(features) if not f.is_numeric]
     stacked = ibis.union(
         *(
             base.select(
@@ -273,17 +288,4 @@ def _level_counts(
     grouped = grouped.mutate(
         _rank=ibis.dense_rank().over(group_by="_feature", order_by=[ibis.desc("_total"), "_value"])
     )
-    result = _rows(grouped.filter(grouped._rank < max_levels))
-    # Most frequent level first; within a level, clusters by name.
-    result.sort(key=lambda r: (r["_rank"], r[CLUSTER]))
-    for i in indices:
-        name = features[i].name
-        part = [r for r in result if r["_feature"] == i]
-        ordered = tuple(dict.fromkeys(str(r["_value"]) for r in part))
-        levels[name] = ordered
-        counts[name] = {level: {} for level in ordered}
-        totals[name] = {}
-        for r in part:
-            counts[name][str(r["_value"])][str(r[CLUSTER])] = int(r["_n"])
-            totals[name][str(r["_value"])] = int(r["_total"])
-    return levels, counts, totals
+    return grouped.filter(grouped._rank < max_levels)

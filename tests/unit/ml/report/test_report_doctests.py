@@ -17,6 +17,7 @@ MODULES = [
     "clusterlab.ml.report.inputs",
     "clusterlab.ml.report.observations",
     "clusterlab.ml.report.profiles",
+    "clusterlab.ml.report.queries",
     "clusterlab.ml.report.stats",
 ]
 
