@@ -131,7 +131,9 @@ def _preload() -> None:
     more modules on first use). Nothing here starts a thread pool."""
     import ibis
     import ibis.backends.duckdb  # 0.7 s on a report's first query
+    import pandas as pd
     import plotly.colors  # noqa: F401  (the reports' default cluster colors)
+    import pyarrow.dataset  # noqa: F401  (read_table of a dataset's files: ~20 ms)
     import pyarrow.parquet  # noqa: F401
     import sklearn.cluster
     import sklearn.ensemble
@@ -145,6 +147,11 @@ def _preload() -> None:
     from clusterlab.ml.artifacts import library_versions
 
     library_versions()  # read from package metadata once, for every worker
+    # scikit-learn reads a frame's column names through narwhals, whose pandas support
+    # loads on first use (~20 ms in each training job otherwise).
+    from sklearn.preprocessing import StandardScaler
+
+    StandardScaler().fit(pd.DataFrame({"x": [0.0, 1.0]}))
     _ = ibis.duckdb  # loads the backend through its entry point
     table = ibis.table({"x": "float64", "c": "string"}, name="t")
     ibis.to_sql(table.group_by("c").agg(m=table.x.mean(), n=table.count()), dialect="duckdb")
