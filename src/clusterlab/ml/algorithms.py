@@ -35,14 +35,12 @@ from typing import Any
 
 import numpy as np
 
-# threadpoolctl comes with scikit-learn (a required dependency of it) and has no types.
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-
 from clusterlab.core.errors import InvalidInputError, UnsupportedError
 from clusterlab.core.mltask import ALGORITHM_LABELS, AlgorithmType, ModelParams, ParamValue
 from clusterlab.ml.custom import build_custom_clusterer, custom_cluster_names
 from clusterlab.ml.metrics import label_groups
 from clusterlab.ml.preprocess import Matrix
+from clusterlab.ml.threads import native_threads
 from clusterlab.ml.twostep import TwoStepClustering
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -308,7 +306,7 @@ def fit_kmeans_from_sample(
     rows = np.sort(rng.choice(matrix.shape[0], size=sample_rows, replace=False))
     # One thread for the sample: on 50k rows x 15 the restarts took 0.08-0.19 s on one
     # thread against 0.4-1.2 s on two OpenMP threads when the other core was busy.
-    with threadpool_limits(limits=1):
+    with native_threads(limits=1):
         estimator.fit(matrix[rows])
     return np.asarray(estimator.predict(matrix), dtype=np.int64)
 

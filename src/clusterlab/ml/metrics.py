@@ -36,12 +36,10 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-# threadpoolctl comes with scikit-learn (a required dependency of it) and has no types.
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-
 from clusterlab.core.mltask import MetricName, MetricsSpec, ParamValue
 from clusterlab.ml.preprocess import Matrix
 from clusterlab.ml.sampling import stratified_positions
+from clusterlab.ml.threads import native_threads
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -204,7 +202,7 @@ def _cluster_distance_sums(matrix: Matrix, counts: IntArray, single: bool = Fals
     zeros, ones = np.zeros(n_rows, dtype=dtype), np.ones(n_rows, dtype=dtype)
     sums = np.zeros((n_rows, n_clusters))
     # One BLAS thread: on these small products, threads cost more than they bring.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with native_threads(limits=1, user_api="blas"):
         for cluster, (first, end) in enumerate(itertools.pairwise(starts)):
             for start in range(first, end, block_rows):
                 stop = min(start + block_rows, end)
@@ -346,7 +344,7 @@ def _cluster_sums(matrix: Matrix, inverse: IntArray, k: int) -> FloatArray:
     codes = np.arange(k)[:, None]
     one_hot = np.empty((k, min(_CHUNK_ROWS, len(inverse))))
     # One BLAS thread: on these thin products, threads cost more than they bring.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with native_threads(limits=1, user_api="blas"):
         for start in range(0, len(inverse), _CHUNK_ROWS):
             part = inverse[start : start + _CHUNK_ROWS]
             block = one_hot[:, : len(part)]

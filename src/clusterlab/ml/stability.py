@@ -45,13 +45,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-# threadpoolctl comes with scikit-learn (a required dependency of it) and has no types.
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-
 from clusterlab.core.errors import InvalidInputError
 from clusterlab.core.mltask import AlgorithmType, ModelParams
 from clusterlab.ml.algorithms import IntArray, fit_clustering
 from clusterlab.ml.preprocess import Matrix
+from clusterlab.ml.threads import native_threads
 from clusterlab.ml.training import SessionResult, TrainedModel
 
 __all__ = [
@@ -273,7 +271,7 @@ def _stability(
     scores: list[float] = []
     errors: list[str] = []
     threads = 1 if n_rows < _SINGLE_THREAD_ROWS else None
-    with threadpool_limits(limits=threads), warnings.catch_warnings():
+    with native_threads(limits=threads), warnings.catch_warnings():
         # Refits warn as the model did (no convergence…); the model's report has those.
         warnings.simplefilter("ignore")
         for b in range(runs):

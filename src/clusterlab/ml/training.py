@@ -40,9 +40,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# threadpoolctl comes with scikit-learn (a required dependency of it) and has no types.
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-
 from clusterlab.core.errors import ClusterLabError, InvalidInputError
 from clusterlab.core.mltask import (
     AlgorithmType,
@@ -73,6 +70,7 @@ from clusterlab.ml.preprocess import (
 from clusterlab.ml.report import DEFAULT_CLUSTER_COLUMN, ElbowPoint, FeatureInfo
 from clusterlab.ml.report.importance import FeatureImportance, variables_importance
 from clusterlab.ml.sampling import sample_frame
+from clusterlab.ml.threads import native_threads
 from clusterlab.ml.twostep import TwoStepClustering
 
 __all__ = [
@@ -415,7 +413,7 @@ def train_session(
         return train_model(shared, params, allow_custom_code=allow_custom_code)
 
     if not trains_two_at_a_time(shared, threads):
-        with threadpool_limits(limits=threads):
+        with native_threads(limits=threads):
             for done, params in enumerate(grid, start=1):
                 report(done, total_steps, f"Training {params.label}")
                 shared.models.append(train(params))
@@ -457,7 +455,7 @@ def prepare_session(
     if len(rows) == 0:
         raise InvalidInputError("There is no row to train on: the dataset or sample is empty.")
     timings["sampling"] = perf_counter() - start
-    with threadpool_limits(limits=_default_threads(len(rows), threads)):
+    with native_threads(limits=_default_threads(len(rows), threads)):
         return _prepare(rows, design, timings)
 
 
@@ -523,7 +521,7 @@ def _prepare(rows: pd.DataFrame, design: TaskDesign, timings: dict[str, float]) 
 def two_model_threads() -> Iterator[ThreadPoolExecutor]:
     """The pool models train in when `trains_two_at_a_time`: two threads, with native
     thread pools (OpenMP, BLAS) limited to one thread each while it is open."""
-    with threadpool_limits(limits=1), ThreadPoolExecutor(2, thread_name_prefix="model") as pool:
+    with native_threads(limits=1), ThreadPoolExecutor(2, thread_name_prefix="model") as pool:
         yield pool
 
 

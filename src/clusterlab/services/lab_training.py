@@ -20,9 +20,6 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
-# threadpoolctl comes with scikit-learn (a required dependency of it) and has no types.
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-
 from clusterlab.core.lab import ModelSummary
 from clusterlab.ml.stability import (
     KRecommendation,
@@ -31,6 +28,7 @@ from clusterlab.ml.stability import (
     model_stability,
     recommend_k,
 )
+from clusterlab.ml.threads import native_threads
 from clusterlab.ml.training import (
     SessionResult,
     TrainedModel,
@@ -100,7 +98,7 @@ def train_and_write(
             summaries = {i: future.result() for i, future in writes.items()}
             points = [future.result() for future in measures]
     else:
-        with threadpool_limits(limits=threads):
+        with native_threads(limits=threads):
             for i in range(len(grid)):
                 models[i] = train(i)
                 summaries[i] = write(i, models[i])

@@ -19,6 +19,7 @@ MODULES = [
     "clusterlab.ml.outliers",
     "clusterlab.ml.preprocess",
     "clusterlab.ml.sampling",
+    "clusterlab.ml.threads",
     "clusterlab.ml.training",
     "clusterlab.ml.twostep",
 ]
