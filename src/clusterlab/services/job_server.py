@@ -133,7 +133,7 @@ def _preload() -> None:
     import ibis.backends.duckdb  # 0.7 s on a report's first query
     import pandas as pd
     import plotly.colors  # noqa: F401  (the reports' default cluster colors)
-    import pyarrow.dataset  # noqa: F401  (read_table of a dataset's files: ~20 ms)
+    import pyarrow.dataset  # read_table of a dataset's files: ~20 ms on first use
     import pyarrow.parquet  # noqa: F401
     import sklearn.cluster
     import sklearn.ensemble
