@@ -35,7 +35,10 @@ def _column(values: pd.Series) -> pa.Array:
     kind = values.dtype.kind
     arrow_type = _ARROW_TYPES.get(kind, pa.string())
     if kind == "O":
-        values = values.map(lambda v: None if v is None or v != v else str(v))
+        try:  # text and missing values (the usual case): converted whole
+            return pa.array(values, type=arrow_type, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # other objects: as their text
+            values = values.map(lambda v: None if v is None or v != v else str(v))
     return pa.array(values, type=arrow_type, from_pandas=True)
 
 
