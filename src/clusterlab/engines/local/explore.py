@@ -103,7 +103,7 @@ def column_stats(con: duckdb.DuckDBPyConnection, from_sql: str, schema: Schema) 
         present, lo, hi, mean, std, finite_lo, finite_hi = row[1 + 7 * i : 8 + 7 * i]
         # One column at a time: distinct values need a hash set each, and all of them
         # at once took 700 MiB for 1M rows x 15 columns (a column reads alone from Parquet).
-        (distinct,) = fetch_one(con, f"SELECT count(DISTINCT {ident(col.name)}) FROM {from_sql}")
+        distinct, top_values = _distinct_and_top(con, from_sql, col.name)
         histogram: tuple[HistogramBin, ...] = ()
         if col.type in _NUMERIC and finite_lo is not None and finite_hi is not None:
             histogram = _histogram(con, from_sql, col.name, float(finite_lo), float(finite_hi))
@@ -119,21 +119,30 @@ def column_stats(con: duckdb.DuckDBPyConnection, from_sql: str, schema: Schema) 
                 max=hi,
                 mean=None if mean is None else float(mean),
                 std=None if std is None else float(std),
-                top_values=_top_values(con, from_sql, col.name),
+                top_values=top_values,
                 histogram=histogram,
             )
         )
     return DatasetStats(rows=rows, columns=tuple(stats))
 
 
-def _top_values(con: duckdb.DuckDBPyConnection, from_sql: str, name: str) -> tuple[TopValue, ...]:
+def _distinct_and_top(
+    con: duckdb.DuckDBPyConnection, from_sql: str, name: str
+) -> tuple[int, tuple[TopValue, ...]]:
+    """The number of distinct values of column ``name`` and its most frequent ones.
+
+    Both from one grouping, kept while both are read: on 1M distinct doubles a count
+    of distinct values and a top-values query each took ~0.12 s, as long as this.
+    """
     c = ident(name)
     found = fetch_all(
         con,
-        f"SELECT {c} AS v, count(*) AS n FROM {from_sql} WHERE {c} IS NOT NULL "
-        f"GROUP BY {c} ORDER BY n DESC, v LIMIT {TOP_VALUES}",
+        f"WITH g AS MATERIALIZED (SELECT {c} AS v, count(*) AS n FROM {from_sql} "
+        f"WHERE {c} IS NOT NULL GROUP BY {c}) "
+        f"SELECT v, n, (SELECT count(*) FROM g) FROM g ORDER BY n DESC, v LIMIT {TOP_VALUES}",
     )
-    return tuple(TopValue(value=v, count=int(n)) for v, n in found)
+    distinct = int(found[0][2]) if found else 0
+    return distinct, tuple(TopValue(value=v, count=int(n)) for v, n, _ in found)
 
 
 def _histogram(
