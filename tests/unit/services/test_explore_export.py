@@ -62,6 +62,27 @@ def test_stats_match_pandas(people: cl.Dataset) -> None:
     assert stats.column("name").histogram == ()
 
 
+def test_stats_are_kept_until_the_rows_or_settings_change(
+    project: cl.Project, tmp_path: Path
+) -> None:
+    ds = project.create_dataset("kept", pd.DataFrame({"x": [1.0, 2.0], "code": ["a", "b"]}))
+    first = ds.stats()
+    assert project.dataset("kept").stats() is first  # another handle, the same rows
+    ds.set_meaning("code", "text")
+    assert ds.stats().column("code").meaning == "text"
+    assert ds.stats().column("x").max == 2.0
+    project.create_dataset("kept", pd.DataFrame({"x": [5.0, 7.0, 9.0]}), overwrite=True)
+    rebuilt = project.dataset("kept").stats()
+    assert (rebuilt.rows, rebuilt.column("x").max) == (3, 9.0)
+    # An external file rewritten in place is read again.
+    path = tmp_path / "ext.csv"
+    path.write_text("n\n1\n2\n", encoding="utf-8")
+    external = project.import_dataset("ext", path, external=True)
+    assert external.stats().column("n").max == 2
+    path.write_text("n\n1\n2\n30\n", encoding="utf-8")
+    assert project.dataset("ext").stats().column("n").max == 30
+
+
 def test_stats_over_a_large_dataset_stay_in_duckdb(project: cl.Project) -> None:
     rng = np.random.default_rng(0)
     n = 300_000
