@@ -23,7 +23,13 @@ from clusterlab.engines.local import explore
 from clusterlab.engines.local.duck import connect, ident
 from clusterlab.engines.local.export import export as export_file
 from clusterlab.engines.local.reader import open_file
-from clusterlab.engines.local.store import infer_schema, read_schema, read_version, version_sql
+from clusterlab.engines.local.store import (
+    infer_schema,
+    read_schema,
+    read_version,
+    version_rows,
+    version_sql,
+)
 from clusterlab.storage.versions import VersionStore
 
 if TYPE_CHECKING:
@@ -129,6 +135,9 @@ class Dataset:
     @property
     def rows(self) -> int:
         """The number of rows."""
+        folder = self.versions.current() if self.spec.kind is DatasetKind.MANAGED else None
+        if folder is not None:  # counted in the files' footers: no DuckDB to start
+            return version_rows(folder)
         with self._open() as r:
             return explore.count_rows(r.con, r.from_sql)
 

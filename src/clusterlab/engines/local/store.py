@@ -66,6 +66,11 @@ def version_sql(folder: Path) -> str:
     return f"read_parquet({literal(str(folder / '*.parquet'))})"
 
 
+def version_rows(folder: Path) -> int:
+    """The number of rows of a version, from its Parquet files' footers (no data read)."""
+    return sum(pq.read_metadata(path).num_rows for path in folder.glob("*.parquet"))
+
+
 def read_version(folder: Path, schema: pa.Schema) -> pa.Table:
     """Every row of a version, in file order, with the columns and types of ``schema``.
 
