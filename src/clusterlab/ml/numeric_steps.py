@@ -32,6 +32,35 @@ def numeric_columns(rows: pd.DataFrame, group: Sequence[FeatureHandling]) -> lis
     return [rows[f.name].to_numpy(dtype=np.float64) for f in group]
 
 
+def writes_in_numpy(step: Any) -> bool:
+    """Whether `write_numeric` gives ``step.transform`` exactly: a passthrough, or a
+    pipeline of a ``SimpleImputer`` (one output column per input) then a standard or
+    min-max scaler, as this module fits them. Anything else (a model saved by another
+    version with other settings) is left to scikit-learn."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
+
+    if isinstance(step, FunctionTransformer):
+        return step.func is None
+    if not isinstance(step, Pipeline):
+        return False
+    parts = [name for name, _ in step.steps]
+    if parts not in (["impute"], ["scale"], ["impute", "scale"]):
+        return False
+    imputer, scaler = _numeric_parts(step)
+    if imputer is not None and not (
+        isinstance(imputer, SimpleImputer)
+        and imputer.keep_empty_features
+        and not imputer.add_indicator
+        and np.isnan(imputer.missing_values)
+    ):
+        return False
+    if isinstance(scaler, StandardScaler):
+        return bool(scaler.with_mean and scaler.with_std)
+    return scaler is None or (isinstance(scaler, MinMaxScaler) and not scaler.clip)
+
+
 def _numeric_parts(step: Any) -> tuple[Any, Any]:
     """The fitted imputer and scaler of a numeric step (None where it has none)."""
     parts = dict(getattr(step, "steps", []))

@@ -227,6 +227,38 @@ def test_numeric_runs_share_one_step_and_match_per_column_pipelines():
     pd.testing.assert_frame_equal(frame, before)
 
 
+def test_scoring_new_rows_gives_scikit_learns_transform_bit_for_bit():
+    rng = np.random.default_rng(1)
+
+    def rows(n, scale):
+        frame = pd.DataFrame(rng.normal(size=(n, 5)) * scale, columns=list("abcde"))
+        for name in "abcd":
+            frame.loc[rng.integers(0, n, n // 10), name] = np.nan
+        frame["kind"] = rng.choice(["x", "y", None], n)
+        return frame
+
+    features = (
+        numeric("a"),
+        numeric("b", missing="median", rescaling="minmax"),
+        numeric("c", missing="constant", constant=-7.0, rescaling="none"),
+        numeric("d", missing="drop"),
+        categorical("kind"),
+        numeric("e", missing="drop", rescaling="none"),
+    )
+    prep, _, _ = fit_preprocessing(rows(500, 3.0), features)
+    # New rows on other scales: values beyond the training range, other missing rows.
+    new = rows(20_000, 50.0)
+    matrix, kept = prep.transform(new)
+    prepared = prepare_frame(new, features)
+    assert np.array_equal(kept, prepared["d"].notna().to_numpy())
+    expected = prep.transformer.transform(prepared[kept])
+    assert np.array_equal(matrix, expected)
+    # A step this module would not have fitted is left to scikit-learn.
+    imputer = prep.transformer.named_transformers_["f0"].named_steps["impute"]
+    imputer.set_params(keep_empty_features=False)
+    assert np.array_equal(prep.transform(new)[0], expected)
+
+
 def awkward_numbers(n: int, seed: int) -> pd.DataFrame:
     """Numeric columns on unequal scales and offsets, with missing values, an empty
     column, a constant one and numbers stored as text."""
