@@ -48,6 +48,7 @@ from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 from clusterlab.core.errors import InvalidInputError
 from clusterlab.core.lab import ClusterMeta
 from clusterlab.ml.algorithms import ANOMALIES, NOISE, REGULAR, cluster_name
+from clusterlab.ml.metrics import ClusterSpread
 from clusterlab.ml.model import LABEL_COLUMN, ClusteringModel
 from clusterlab.ml.outliers import OUTLIERS_CLUSTER
 
@@ -181,10 +182,24 @@ def overlap_table(old_labels: Any, new_labels: Any) -> pd.DataFrame:
             f"Overlap needs both versions' labels of the same rows: got {len(old)} old and "
             f"{len(new)} new labels."
         )
-    both = old.notna() & new.notna()
-    table = pd.crosstab(old[both].astype(str).to_numpy(), new[both].astype(str).to_numpy())
-    table.index.name, table.columns.name = None, None
-    return table.astype(np.int64)
+    both = (old.notna() & new.notna()).to_numpy()
+    old_codes, old_names = _text_codes(old.to_numpy()[both])
+    new_codes, new_names = _text_codes(new.to_numpy()[both])
+    # Counted from integer codes: a crosstab of the names took ~0.8 s on 1M rows.
+    cells = np.bincount(
+        old_codes * len(new_names) + new_codes, minlength=len(old_names) * len(new_names)
+    )
+    counts = cells.reshape(len(old_names), len(new_names)).astype(np.int64)
+    return pd.DataFrame(counts, index=old_names, columns=new_names)
+
+
+def _text_codes(values: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], list[str]]:
+    """Each value's position among the sorted distinct texts of ``values``, and those."""
+    codes, found = pd.factorize(values)
+    texts, position = np.unique(
+        np.array([str(v) for v in found], dtype=object), return_inverse=True
+    )
+    return position[codes], [str(t) for t in texts]
 
 
 def _names(given: Iterable[str] | None, found: Iterable[str], side: str) -> list[str]:
@@ -409,20 +424,30 @@ def match_centroids(
 def _group_centroids(
     matrix: Any, labels: np.ndarray[Any, Any], centers: Mapping[str, Any] | None = None
 ) -> tuple[dict[str, Any], dict[str, float]]:
-    # The mean of each cluster's rows (unless given) and the RMS distance to it.
+    """The mean of each cluster's rows (unless ``centers`` gives it) and the RMS
+    distance of its rows to it.
+
+    From the clusters' sums and spreads (`ClusterSpread`, two blocked passes over the
+    matrix): copying each cluster's rows took ~0.5 s on 1M rows. The squared distances
+    to a given centre ``c`` are those to the mean ``m`` plus ``count * |m - c|²``.
+    """
+    codes, names = pd.factorize(np.asarray(labels, dtype=object))  # -1: no cluster
+    spread = ClusterSpread.of(np.asarray(matrix, dtype=np.float64), codes.astype(np.int64))
+    assert spread.ids is not None
     found: dict[str, Any] = {}
     radius: dict[str, float] = {}
-    for name in pd.unique(labels[pd.notna(labels)]):
-        name = str(name)
-        if name in SPECIAL_CLUSTERS:
+    for position, code in enumerate(spread.ids.tolist()):
+        name = str(names[code]) if code >= 0 else None
+        if name is None or name in SPECIAL_CLUSTERS:
             continue
-        rows = matrix[labels == name]
-        center = rows.mean(axis=0) if centers is None else centers.get(name)
+        mean = spread.means[position]
+        center = mean if centers is None else centers.get(name)
         if center is None:
             continue
         found[name] = center
-        gap = rows - center
-        radius[name] = float(np.sqrt((gap * gap).sum(axis=1).mean()))
+        count = spread.counts[position]
+        squares = spread.squares[position] + count * float(((mean - center) ** 2).sum())
+        radius[name] = float(np.sqrt(squares / count))
     return found, radius
 
 

@@ -277,3 +277,32 @@ def test_docstring_examples(name):
     )
     assert result.failed == 0
     assert result.attempted > 0
+
+
+def test_overlap_counts_equal_a_crosstab_of_the_names():
+    rng = np.random.default_rng(0)
+    old = rng.choice(np.array(["a", "b", "c10", "c2", None], dtype=object), 5000)
+    new = rng.choice(np.array(["x", 7, "y", None], dtype=object), 5000)  # 7: not text
+    both = pd.notna(old) & pd.notna(new)
+    expected = pd.crosstab(old[both].astype(str), new[both].astype(str))
+    expected.index.name, expected.columns.name = None, None
+    pd.testing.assert_frame_equal(overlap_table(old, new), expected.astype(np.int64))
+    assert overlap_table([None], ["x"]).shape == (0, 0)
+
+
+def test_group_centroids_are_the_means_and_radii_of_each_clusters_rows():
+    from clusterlab.ml.matching import _group_centroids
+
+    rng = np.random.default_rng(3)
+    matrix = rng.normal(size=(3000, 4)) * [1.0, 5.0, 0.1, 20.0]
+    labels = rng.choice(np.array(["a", "b", "noise", None], dtype=object), 3000)
+    given = {"a": np.array([1.0, -2.0, 0.5, 3.0])}
+    for centers in (None, given):
+        found, radius = _group_centroids(matrix, labels, centers)
+        assert sorted(found) == (["a", "b"] if centers is None else ["a"])
+        for name in found:
+            rows = matrix[labels == name]
+            center = rows.mean(axis=0) if centers is None else given[name]
+            np.testing.assert_allclose(found[name], center, rtol=1e-12)
+            expected = np.sqrt(((rows - center) ** 2).sum(axis=1).mean())
+            assert radius[name] == pytest.approx(expected, rel=1e-12)
