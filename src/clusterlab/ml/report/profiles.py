@@ -26,7 +26,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from clusterlab.core.errors import NotFoundError
-from clusterlab.ml.report.inputs import OTHER_LEVEL
+from clusterlab.ml.report.inputs import OTHER_LEVEL, FeatureInfo
+from clusterlab.ml.report.queries import query_arrow
 from clusterlab.ml.report.stats import (
     CLUSTER,
     DEFAULT_MAX_LEVELS,
@@ -113,15 +114,22 @@ def _bin_layout(summary: NumericSummary, bins: int) -> tuple[list[float], float]
     return [lo + k * width for k in range(bins)] + [hi], width
 
 
-def _histogram_query(base: Any, layouts: dict[int, tuple[NumericSummary, float, int]]) -> Any:
+Layout = tuple[int, float, float, int]
+"""A numeric feature's histogram: its position, minimum, bin width and number of bins."""
+
+
+def _histogram_query(
+    table: Any, features: tuple[FeatureInfo, ...], cluster_column: str, layouts: tuple[Layout, ...]
+) -> Any:
+    base = prepared_table(table, features, cluster_column)
     parts = []
-    for i, (summary, width, n_bins) in layouts.items():
+    for i, minimum, width, n_bins in layouts:
         col = base[f"_f{i}"]
         if width > 0:
             # floor((x - min) / width), the max itself falling in the last bin. Plain
             # least/greatest: clip() compiles to CASEs that recompute the floor four
             # times per row, and null values are filtered out below anyway.
-            raw = ((col - summary.minimum) / width).floor()
+            raw = ((col - minimum) / width).floor()
             index = ibis.greatest(ibis.least(raw, n_bins - 1), 0)
         else:
             index = ibis.literal(0)
@@ -134,10 +142,18 @@ def _histogram_query(base: Any, layouts: dict[int, tuple[NumericSummary, float, 
     return stacked.group_by([CLUSTER, "_feature", "_bin"]).aggregate(_n=stacked.count())
 
 
-def _quantile_metrics(base: Any, indices: Sequence[int]) -> dict[str, Any]:
+def _quantile_query(
+    table: Any,
+    features: tuple[FeatureInfo, ...],
+    cluster_column: str,
+    indices: tuple[int, ...],
+    per_cluster: bool,
+) -> Any:
+    base = prepared_table(table, features, cluster_column)
     # One exact multi-quantile per feature: measured on 1M rows x 15 features, 7x faster
     # than five approximate quantiles each, and the same figures on every engine.
-    return {f"_q{i}": base[f"_f{i}"].quantile(list(BOX_QUANTILES)) for i in indices}
+    metrics = {f"_q{i}": base[f"_f{i}"].quantile(list(BOX_QUANTILES)) for i in indices}
+    return base.group_by(CLUSTER).aggregate(**metrics) if per_cluster else base.aggregate(**metrics)
 
 
 def _box(row: pd.Series, i: int) -> BoxStats | None:
@@ -204,25 +220,31 @@ def _overall_counts(
 
 
 def _numeric_profiles(
-    base: Any, stats: ReportStats, indices: list[int], bins: int
+    table: Any, stats: ReportStats, indices: list[int], bins: int
 ) -> dict[int, FeatureProfile]:
-    layouts: dict[int, tuple[NumericSummary, float, int]] = {}
+    """The numeric features' profiles, from three queries on ``table`` (`query_arrow`:
+    on DuckDB each compiled once per process, not at every model's first view)."""
+    columns = (stats.features, stats.cluster_column)
+    layouts: list[Layout] = []
     edges: dict[int, list[float]] = {}
+    n_bins: dict[int, int] = {}
     for i in indices:
         summary = stats.numeric_global[stats.features[i].name]
         edges[i], width = _bin_layout(summary, bins)
-        layouts[i] = (summary, width, max(len(edges[i]) - 1, 0))
-    with_values = {i: v for i, v in layouts.items() if v[2] > 0}
-    hist = _histogram_query(base, with_values).execute() if with_values else pd.DataFrame()
-    metrics = _quantile_metrics(base, indices)
-    per_cluster = base.group_by(CLUSTER).aggregate(**metrics).execute()
-    overall_q = base.aggregate(**metrics).execute().iloc[0]
+        n_bins[i] = max(len(edges[i]) - 1, 0)
+        if n_bins[i] > 0:
+            layouts.append((i, float(summary.minimum or 0.0), width, n_bins[i]))
+    hist = pd.DataFrame()
+    if layouts:
+        hist = query_arrow(table, _histogram_query, *columns, tuple(layouts)).to_pandas()
+    wanted = tuple(indices)
+    per_cluster = query_arrow(table, _quantile_query, *columns, wanted, True).to_pandas()
+    overall_q = query_arrow(table, _quantile_query, *columns, wanted, False).to_pandas().iloc[0]
     quantiles = {str(r[CLUSTER]): r for _, r in per_cluster.iterrows()}
     result = {}
     for i in indices:
         name = stats.features[i].name
-        n_bins = layouts[i][2]
-        counts = _bin_counts(hist, i, stats.clusters, n_bins)
+        counts = _bin_counts(hist, i, stats.clusters, n_bins[i])
         totals = _overall_counts(counts, stats.numeric[name])
         rows = [
             _numeric_row(
@@ -309,9 +331,7 @@ def build_profiles(
     numeric = [i for i, f in enumerate(stats.features) if f.is_numeric]
     built: dict[int, FeatureProfile] = {}
     if numeric:
-        rows = table if sample is None else sample
-        base = prepared_table(rows, stats.features, stats.cluster_column)
-        built = _numeric_profiles(base, stats, numeric, bins)
+        built = _numeric_profiles(table if sample is None else sample, stats, numeric, bins)
     return [
         built[i] if f.is_numeric else _categorical_profile(stats, f.name, max_levels)
         for i, f in enumerate(stats.features)
