@@ -51,11 +51,13 @@ def serve(
         )
     import uvicorn
 
-    from clusterlab.services.job_server import warm_up
+    from clusterlab.services.job_server import preload, warm_up
     from clusterlab.web import create_app
 
     ws = state.workspace()
     warm_up()  # the UI's first training or build starts warm
+    # And its first model view: imported while the browser opens.
+    threading.Thread(target=preload, name="preload", daemon=True).start()
     app = create_app(ws)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"

@@ -126,9 +126,13 @@ def start_server(path: Path) -> None:
     )
 
 
-def _preload() -> None:
-    """Import what workers use, and compile one Ibis expression (its compiler loads
-    more modules on first use). Nothing here starts a thread pool."""
+def preload() -> None:
+    """Import what workers and model views use, and compile one Ibis expression (its
+    compiler loads more modules on first use). Nothing here starts a thread pool.
+
+    The web server runs it in a background thread too: importing skops alone took ~3 s
+    (it lists every scikit-learn estimator), which the first model view paid.
+    """
     import ibis
     import ibis.backends.duckdb  # 0.7 s on a report's first query
     import pandas as pd
@@ -193,7 +197,7 @@ def serve(path: Path) -> None:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return  # another server has this code's socket
-        _preload()
+        preload()
         os.chdir("/")  # hold no caller's folder for the server's lifetime
         # Forked workers are reaped by the kernel: none lingers as a zombie that would
         # look alive to the jobs runner.
