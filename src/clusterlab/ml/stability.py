@@ -405,7 +405,9 @@ def model_stability(
     return _stability(
         model.params,
         session.model_matrix(model.params),
-        _labels_at(model.labels.to_numpy(), session.fit_positions),
+        # The labels' integer codes (-1: none), not the names: the same partition, read
+        # without touching Python objects while the other model thread runs.
+        _labels_at(np.asarray(model.categorical.codes), session.fit_positions),
         samples=samples,
         max_rows=max_rows,
         max_work=max_work,
