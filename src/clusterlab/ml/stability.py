@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -263,36 +264,106 @@ def _stability(
     Only the labels of the rows drawn are looked up, so that a session's models need
     not each copy a label per row of the whole matrix.
     """
+    plan = stability_plan(params, matrix, samples=samples, max_rows=max_rows, max_work=max_work)
+    refits = [
+        bootstrap_refit(params, matrix, plan, b, seed, allow_custom_code=allow_custom_code)
+        for b in range(plan.runs)
+    ]
+    return stability_point(params, plan, refits, truth_at)
+
+
+@dataclass(frozen=True)
+class StabilityPlan:
+    """How a model's stability is measured: ``runs`` refits on ``rows`` rows each, and
+    the ``note`` saying why fewer than asked (or none) run."""
+
+    runs: int
+    rows: int
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Refit:
+    """One bootstrap refit: the distinct matrix rows drawn and the refit's label id of
+    each, or the refit's error."""
+
+    rows: IntArray | None = None
+    labels: IntArray | None = None
+    error: str | None = None
+
+
+def stability_plan(
+    params: ModelParams,
+    matrix: Matrix,
+    *,
+    samples: int = DEFAULT_SAMPLES,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    max_work: int = DEFAULT_MAX_WORK,
+) -> StabilityPlan:
+    """The refits `bootstrap_stability` runs for ``params`` on ``matrix``."""
     k = params.k
     assert k is not None  # checked by the callers
+    if samples < 1:
+        raise InvalidInputError(f"samples must be at least 1, not {samples}.")
     cap = min(max_rows, QUADRATIC_MAX_ROWS) if params.algorithm in _QUADRATIC else max_rows
     n_rows = min(matrix.shape[0], cap)
     runs, note = _work_plan(n_rows, k, matrix.shape[1], samples, max_work)
-    scores: list[float] = []
-    errors: list[str] = []
-    threads = 1 if n_rows < _SINGLE_THREAD_ROWS else None
+    return StabilityPlan(runs, n_rows, note)
+
+
+def bootstrap_refit(
+    params: ModelParams,
+    matrix: Matrix,
+    plan: StabilityPlan,
+    sample: int,
+    seed: int = 0,
+    *,
+    allow_custom_code: bool = False,
+) -> Refit:
+    """Refit ``params`` on bootstrap sample number ``sample`` of ``matrix``.
+
+    A refit needs only the matrix, not the model it is compared with: a session may run
+    its refits while its models train. A failed refit is returned, not raised.
+    """
+    threads = 1 if plan.rows < _SINGLE_THREAD_ROWS else None
+    drawn = np.random.default_rng([seed, sample]).integers(0, matrix.shape[0], plan.rows)
     with native_threads(limits=threads), warnings.catch_warnings():
         # Refits warn as the model did (no convergence…); the model's report has those.
         warnings.simplefilter("ignore")
-        for b in range(runs):
-            drawn = np.random.default_rng([seed, b]).integers(0, matrix.shape[0], n_rows)
-            try:
-                refit = fit_clustering(params, matrix[drawn], allow_custom_code=allow_custom_code)
-            except Exception as exc:  # a failed refit is reported, not raised
-                errors.append(f"{type(exc).__name__}: {exc}")
-                continue
-            distinct, first = np.unique(drawn, return_index=True)
-            scores.append(adjusted_rand(truth_at(distinct), refit.label_ids[first]))
+        try:
+            refit = fit_clustering(params, matrix[drawn], allow_custom_code=allow_custom_code)
+        except Exception as exc:  # a failed refit is reported, not raised
+            return Refit(error=f"{type(exc).__name__}: {exc}")
+    distinct, first = np.unique(drawn, return_index=True)
+    return Refit(rows=distinct, labels=refit.label_ids[first])
+
+
+def stability_point(
+    params: ModelParams,
+    plan: StabilityPlan,
+    refits: Sequence[Refit],
+    truth_at: Callable[[IntArray], Labels],
+) -> StabilityPoint:
+    """The stability of a model from its refits, compared with its labels of matrix rows
+    (``truth_at``) by the adjusted Rand index."""
+    assert params.k is not None  # checked by the callers
+    scores = [
+        adjusted_rand(truth_at(r.rows), r.labels)
+        for r in refits
+        if r.rows is not None and r.labels is not None
+    ]
+    errors = [r.error for r in refits if r.error is not None]
+    note = plan.note
     if errors:
-        failed = f"{len(errors)} of {runs} refits failed ({errors[0]})."
+        failed = f"{len(errors)} of {plan.runs} refits failed ({errors[0]})."
         note = f"{note} {failed}" if note else failed
     return StabilityPoint(
-        k=k,
+        k=params.k,
         label=params.label,
         ari_mean=float(np.mean(scores)) if scores else None,
         ari_std=float(np.std(scores)) if scores else None,
         samples=len(scores),
-        rows=n_rows,
+        rows=plan.rows,
         note=note,
     )
 
@@ -340,12 +411,21 @@ def _sum_squares(counts: IntArray) -> int:
     return int(np.dot(counts, counts))
 
 
+def measures_stability(params: ModelParams) -> bool:
+    """Whether a model of ``params`` gets a stability point (when it trains): it takes a
+    k and is not custom code."""
+    return params.k is not None and params.algorithm is not AlgorithmType.CUSTOM
+
+
 def _has_k(model: TrainedModel) -> bool:
-    return (
-        model.ok
-        and model.params.k is not None
-        and model.params.algorithm is not AlgorithmType.CUSTOM
-    )
+    return model.ok and measures_stability(model.params)
+
+
+def model_labels_at(session: SessionResult, model: TrainedModel) -> Callable[[IntArray], Labels]:
+    """The labels of ``model`` at rows of its matrix, as `stability_point` reads them."""
+    # The labels' integer codes (-1: none), not the names: the same partition, read
+    # without touching Python objects while the other model thread runs.
+    return _labels_at(np.asarray(model.categorical.codes), session.fit_positions)
 
 
 def _k_models(session: SessionResult) -> list[TrainedModel]:
@@ -405,9 +485,7 @@ def model_stability(
     return _stability(
         model.params,
         session.model_matrix(model.params),
-        # The labels' integer codes (-1: none), not the names: the same partition, read
-        # without touching Python objects while the other model thread runs.
-        _labels_at(np.asarray(model.categorical.codes), session.fit_positions),
+        model_labels_at(session, model),
         samples=samples,
         max_rows=max_rows,
         max_work=max_work,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from clusterlab.core.mltask import FeatureHandling, KMeansSpec, TaskDesign
 from clusterlab.ml.stability import choose_k
@@ -15,7 +17,7 @@ from clusterlab.ml.training import (
     train_session,
     trains_two_at_a_time,
 )
-from clusterlab.services.lab_training import train_and_write
+from clusterlab.services.lab_training import _UrgentFirst, train_and_write
 from clusterlab.services.model_store import ModelStore, read_report
 
 
@@ -88,3 +90,36 @@ def test_few_rows_train_write_and_measure_one_model_after_the_other(tmp_path) ->
     expected, expected_choice = _write_after(frame, design, tmp_path / "after")
     _compare(tmp_path / "pipelined", tmp_path / "after", summaries, expected)
     assert choice == expected_choice
+
+
+def test_the_pool_runs_the_most_urgent_waiting_task_first_and_cancels_after_an_error():
+    ran: list[str] = []
+    release = threading.Event()
+    with _UrgentFirst(1) as pool:
+        busy = pool.submit(0, release.wait)  # holds the only thread while the rest queue
+        later = [pool.submit(u, ran.append, name) for u, name in ((2, "c"), (1, "b"), (0, "a"))]
+        same = pool.submit(1, ran.append, "b2")  # after "b": submitted later
+        release.set()
+        for future in [busy, *later, same]:
+            future.result()
+    assert ran == ["a", "b", "b2", "c"]
+    release.clear()
+    futures = {}
+
+    def stop_midway() -> None:
+        with _UrgentFirst(1) as pool:
+            pool.submit(0, release.wait)
+            futures["waiting"] = pool.submit(1, ran.append, "never")
+            futures["failing"] = pool.submit(0, lambda: 1 / 0)
+            threading.Timer(0.2, release.set).start()  # after the error below
+            raise RuntimeError("the caller stops")
+
+    with pytest.raises(RuntimeError):
+        stop_midway()
+    assert futures["waiting"].cancelled()
+    assert futures["failing"].cancelled()
+    assert "never" not in ran
+    with _UrgentFirst(1) as pool:
+        failed = pool.submit(0, lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        failed.result()
