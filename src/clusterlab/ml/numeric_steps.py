@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clusterlab.core.mltask import FeatureHandling, NumericHandling
+from clusterlab.core.mltask import NumericHandling
 
 Matrix = np.ndarray[Any, np.dtype[np.float64]]
 """A float64 matrix, rows by features (`clusterlab.ml.preprocess` uses this one too)."""
@@ -27,9 +27,9 @@ NUMERIC_BLOCK_ROWS = 8_192
 """Rows of the matrix a numeric step fills at a time (a block stays in the CPU cache)."""
 
 
-def numeric_columns(rows: pd.DataFrame, group: Sequence[FeatureHandling]) -> list[Matrix]:
+def numeric_columns(rows: pd.DataFrame, names: Sequence[str]) -> list[Matrix]:
     """The columns of a numeric step, as float64 arrays sharing the frame's memory."""
-    return [rows[f.name].to_numpy(dtype=np.float64) for f in group]
+    return [rows[name].to_numpy(dtype=np.float64) for name in names]
 
 
 def writes_in_numpy(step: Any) -> bool:

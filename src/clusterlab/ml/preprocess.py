@@ -376,7 +376,7 @@ def _fit_transformer(
     transformer.fit(rows.iloc[:2])
     for (name, _, _), (_, group) in zip(steps, groups, strict=True):
         step = transformer.named_transformers_[name]
-        fit_numeric_step(step, numeric_columns(rows, group), group[0].numeric)
+        fit_numeric_step(step, numeric_columns(rows, [f.name for f in group]), group[0].numeric)
     return transformer
 
 
@@ -407,7 +407,7 @@ def _write_matrix(
             and writes_in_numpy(step)
         )
         if in_numpy:
-            write_numeric(step, [rows[c].to_numpy(dtype=np.float64) for c in columns], out)
+            write_numeric(step, numeric_columns(rows, columns), out)
         else:
             _write_in_blocks(step, rows, columns, out)
     return matrix
