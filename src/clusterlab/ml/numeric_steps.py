@@ -53,6 +53,7 @@ def writes_in_numpy(step: Any) -> bool:
         isinstance(imputer, SimpleImputer)
         and imputer.keep_empty_features
         and not imputer.add_indicator
+        and isinstance(imputer.missing_values, float)
         and np.isnan(imputer.missing_values)
     ):
         return False
