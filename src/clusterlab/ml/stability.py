@@ -228,8 +228,6 @@ def bootstrap_stability(
         raise InvalidInputError(
             f"{params.label} takes no k: stability per k applies to models with a k."
         )
-    if samples < 1:
-        raise InvalidInputError(f"samples must be at least 1, not {samples}.")
     truth = np.asarray(labels)
     if truth.shape[0] != matrix.shape[0]:
         raise InvalidInputError(
