@@ -179,6 +179,23 @@ def test_a_float_sample_is_cached_uncompressed_and_others_with_lz4(tmp_path) -> 
     assert (tmp_path / "mixed.arrow").stat().st_size < raw / 3
 
 
+def test_a_cached_sample_reads_back_as_it_was_written(tmp_path) -> None:
+    from clusterlab.services.training_sample import _read, _write
+
+    frame = pd.DataFrame(
+        {
+            "spend": [1.5, np.nan, np.inf, -np.inf, 0.0],
+            "visits": np.arange(5, dtype=np.int64),
+            "member": [True, False, True, True, False],
+            "country": ["France", None, "Spain", "France", "Italy"],
+            "seen": pd.date_range("2026-01-01", periods=5, freq="D"),
+            "plan": pd.Categorical(["a", "b", "a", None, "b"]),
+        }
+    )
+    _write(frame, tmp_path / "rows.arrow")
+    pd.testing.assert_frame_equal(_read(tmp_path / "rows.arrow"), frame)
+
+
 def test_suggested_names_come_from_top_observations(blobs: cl.Project) -> None:
     task = blobs.create_clustering_task("points")
     task.set_algorithm("kmeans", k=[3])
