@@ -125,8 +125,11 @@ def feature_diagnostics(feature: FeatureHandling, values: pd.Series[Any]) -> lis
     """
     found: list[Diagnostic] = []
     name, rows = feature.name, len(values)
-    missing = values.isna().to_numpy()
-    share = float(missing.mean()) if rows else 0.0
+    floats = isinstance(values.dtype, np.dtype) and values.dtype.kind == "f"
+    # A float column is its own numbers, missing where NaN: no conversion to make.
+    missing = np.isnan(values.to_numpy()) if floats else values.isna().to_numpy()
+    n_missing = int(np.count_nonzero(missing))
+    share = n_missing / rows if rows else 0.0
     if share > MAX_MISSING_SHARE:
         found.append(
             Diagnostic(
@@ -136,12 +139,17 @@ def feature_diagnostics(feature: FeatureHandling, values: pd.Series[Any]) -> lis
             )
         )
     if feature.type is FeatureType.NUMERIC:
-        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        if floats:
+            numbers, not_a_number = values.to_numpy(), n_missing
+        else:
+            numbers = pd.to_numeric(values, errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan
+            )
+            not_a_number = int(np.count_nonzero(np.isnan(numbers)))
         finite = np.isfinite(numbers)
         present = int(np.count_nonzero(finite))
         # Missing values are NaN among the numbers: the other NaN are unparsed values.
-        not_a_number = int(np.count_nonzero(np.isnan(numbers)))
-        unparsed = not_a_number - int(np.count_nonzero(missing))
+        unparsed = not_a_number - n_missing
         found += _unusable_numbers(feature, rows, rows - present - not_a_number, unparsed)
         # Only "one value or more?" matters here: min and max answer it.
         kept = numbers if present == rows else numbers[finite]
