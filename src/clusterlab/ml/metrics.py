@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict
 
 from clusterlab.core.mltask import MetricName, MetricsSpec, ParamValue
 from clusterlab.ml.preprocess import Matrix
-from clusterlab.ml.sampling import stratified_positions
+from clusterlab.ml.sampling import stratified_by_codes, stratified_positions
 from clusterlab.ml.threads import native_threads
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -256,11 +256,14 @@ def silhouette(
 
     (None, None, None) when there are fewer than two clusters or no row is left alone.
     """
-    n_clusters = len(label_groups(labels)[0])
+    _, inverse, counts = label_groups(labels)
+    n_clusters = len(counts)
     if n_clusters < 2 or n_clusters >= len(labels):
         return None, None, None
     exact = len(labels) <= spec.silhouette_exact_threshold
-    rows = None if exact else stratified_sample(labels, spec.silhouette_sample_size, spec.seed)
+    # Stratified on the groups at hand (the labels coded once, not twice).
+    size, seed = spec.silhouette_sample_size, spec.seed
+    rows = None if exact else stratified_by_codes(inverse, counts, size, seed)
     x, y = (matrix, labels) if rows is None else (matrix[rows], labels[rows])
     if len(np.unique(y)) < 2:
         return None, None, None

@@ -8,7 +8,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from clusterlab.core.mltask import MetricsSpec
-from clusterlab.ml.metrics import compute_metrics, stratified_sample
+from clusterlab.ml.metrics import compute_metrics, silhouette_score_of, stratified_sample
 
 NAMES = {-1: "noise", 0: "cluster_0", 1: "cluster_1", 2: "cluster_2"}
 
@@ -38,6 +38,17 @@ def test_above_the_threshold_silhouette_uses_a_stratified_sample_of_the_set_size
     assert metrics.silhouette == pytest.approx(exact, abs=0.03)
     # Same seed, same sample, same value.
     assert compute_metrics(matrix, labels, NAMES, spec).silhouette == metrics.silhouette
+
+
+def test_the_sampled_silhouette_measures_the_rows_stratified_sample_picks():
+    matrix, labels = three_groups(5000, seed=4)
+    ids = np.array([2, 5, 9])[labels]  # ids with gaps, coded before sampling
+    spec = MetricsSpec(silhouette_exact_threshold=1000, silhouette_sample_size=700, seed=5)
+    metrics = compute_metrics(matrix, ids, {2: "a", 5: "b", 9: "c"}, spec)
+    rows = stratified_sample(ids, 700, seed=5)
+    expected = silhouette_score_of(matrix[rows], ids[rows], single=True)
+    assert metrics.silhouette == expected
+    assert metrics.silhouette_sample_size == len(rows)
 
 
 def test_stratified_sample_keeps_cluster_shares_and_small_clusters():
