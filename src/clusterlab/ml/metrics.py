@@ -110,8 +110,14 @@ def label_groups(labels: IntArray) -> tuple[IntArray, IntArray, IntArray]:
         # Ids far apart (a custom clusterer's): a table as wide as their range won't pay.
         ids, inverse, found = np.unique(values, return_inverse=True, return_counts=True)
         return ids.astype(np.int64), inverse.astype(np.int64), found.astype(np.int64)
-    shifted = values.astype(np.int64) - low
+    shifted = values.astype(np.int64, copy=False) if low == 0 else values.astype(np.int64) - low
     counts = np.bincount(shifted)
+    if counts.all():
+        # Ids 0 to k - 1, each present (a model's labels, most often): each row's id
+        # is its position already. Read-only, as it may be ``labels`` itself.
+        inverse = shifted.view()
+        inverse.flags.writeable = False
+        return np.arange(low, high + 1, dtype=np.int64), inverse, counts.astype(np.int64)
     present = np.flatnonzero(counts)
     lookup = np.full(len(counts), -1, dtype=np.int64)
     lookup[present] = np.arange(len(present))

@@ -153,12 +153,13 @@ def test_stratified_positions_returns_every_row_when_the_sample_is_not_smaller()
 
 @pytest.mark.parametrize(
     "labels",
-    [[3, -1, 3, 0, 7, 0], [5, 5, 5], [-1, -1], [0, 10_000_000, 2], []],
+    [[3, -1, 3, 0, 7, 0], [5, 5, 5], [-1, -1], [0, 10_000_000, 2], [], [2, 0, 1, 1, 0], [1, 2]],
 )
-def test_label_groups_are_those_of_np_unique(labels):
+@pytest.mark.parametrize("dtype", [np.int64, np.int32])
+def test_label_groups_are_those_of_np_unique(labels, dtype):
     from clusterlab.ml.metrics import label_groups
 
-    values = np.asarray(labels, dtype=np.int64)
+    values = np.asarray(labels, dtype=dtype)
     ids, inverse, counts = label_groups(values)
     want = np.unique(values, return_inverse=True, return_counts=True)
     assert ids.tolist() == want[0].tolist()
