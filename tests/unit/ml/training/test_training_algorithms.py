@@ -274,3 +274,9 @@ def test_names_of_maps_every_id_and_refuses_an_unknown_one():
         fitted.names_of(np.array([0, 1]))
     with pytest.raises(KeyError):
         Clustering(None, np.array([0]), {}).names_of(np.array([0]))
+    # Ids 0 to k - 1 are their own positions; any other id still has no name.
+    own = Clustering(None, np.array([0]), {0: "a", 1: "b"})
+    assert own.names_of(np.array([1, 0, 1], dtype=np.int32)).tolist() == ["b", "a", "b"]
+    for unknown in ([0, 2], [-1, 1]):
+        with pytest.raises(KeyError):
+            own.names_of(np.array(unknown))
