@@ -152,32 +152,49 @@ class DriftCheck(BaseModel):
 
 
 def _codes(labels: Any) -> tuple[np.ndarray[Any, Any], list[str]]:
+    """Each label's code (-1: no cluster) and the name of each code.
+
+    A categorical's own codes are kept in their small integer type when every
+    category is seen: the sort of `_by_code` then takes one pass over 8-bit codes.
+    """
     if isinstance(labels, pd.Categorical):
         # Its codes already: no names to hash. Unused categories are not clusters seen;
         # they are dropped by counting, not by sorting the codes as pandas would.
-        codes = np.asarray(labels.codes, dtype=np.int64)
-        used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(labels.categories)))
-        renumber = np.full(len(labels.categories) + 1, -1, dtype=np.int64)  # [-1] stays -1
+        codes, categories = labels.codes, labels.categories
+        seen = codes if codes.min(initial=0) >= 0 else codes[codes >= 0]
+        used = np.flatnonzero(np.bincount(seen, minlength=len(categories)))
+        if len(used) == len(categories):
+            return codes, [str(c) for c in categories]
+        renumber = np.full(len(categories) + 1, -1, dtype=np.int64)  # [-1] stays -1
         renumber[used] = np.arange(len(used))
-        return renumber[codes], [str(labels.categories[i]) for i in used]
+        return renumber[codes], [str(categories[i]) for i in used]
     # factorize gives -1 for None and NaN alike: both mean "no cluster".
     codes, uniques = pd.factorize(pd.Series(labels, dtype=object))
     return np.asarray(codes, dtype=np.int64), [str(u) for u in uniques]
 
 
-def _by_code(codes: np.ndarray[Any, Any], values: np.ndarray[Any, Any], count: int) -> list[Any]:
-    """The measured (non-NaN) values of each code 0 to ``count - 1``, in row order.
+def _by_code(
+    codes: np.ndarray[Any, Any], values: np.ndarray[Any, Any], counts: np.ndarray[Any, Any]
+) -> list[Any]:
+    """The measured (non-NaN) values of each code 0 to ``len(counts) - 1``, in row order;
+    ``counts`` holds the rows of each code.
 
-    The kept codes are sorted once, stably (a radix sort on 16 bits): on 1M rows and
-    7 clusters, 23 ms against 36 ms for a mask per cluster.
+    The kept codes are sorted once, stably (numpy's radix sort, in one pass over 8-bit
+    codes): on 1M rows and 7 clusters, 25 ms against 32 ms for a mask per cluster, and
+    43 ms for 16-bit codes.
     """
-    if count == 0:
+    if len(counts) == 0:
         return []
-    kept = (codes >= 0) & ~np.isnan(values)
-    kept_codes, kept_values = codes[kept], values[kept]
-    small = np.int16 if count <= np.iinfo(np.int16).max else np.int64
-    ordered = kept_values[np.argsort(kept_codes.astype(small), kind="stable")]
-    return np.split(ordered, np.cumsum(np.bincount(kept_codes, minlength=count))[:-1])
+    clustered = codes >= 0
+    measured = ~np.isnan(values)
+    if not (clustered.all() and measured.all()):
+        kept = clustered & measured
+        codes, values = codes[kept], values[kept]
+        counts = np.bincount(codes, minlength=len(counts))
+    if codes.dtype.itemsize > 2:  # the radix sort takes 8 and 16 bits
+        codes = codes.astype(np.int16 if len(counts) <= np.iinfo(np.int16).max else np.int64)
+    ordered = values[np.argsort(codes, kind="stable")]
+    return np.split(ordered, np.cumsum(counts)[:-1])
 
 
 def _quantiles(values: np.ndarray[Any, Any], count: int) -> DistanceQuantiles:
@@ -236,9 +253,10 @@ class DriftMeter:
                 f"{values.size} distances. Pass NaN for rows without a distance."
             )
         self._rows += len(codes)
-        self._no_cluster += int((codes < 0).sum())
-        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-        groups = _by_code(codes, values, len(uniques))
+        clustered = codes[codes >= 0] if codes.min(initial=0) < 0 else codes
+        self._no_cluster += len(codes) - len(clustered)
+        counts = np.bincount(clustered, minlength=len(uniques))
+        groups = _by_code(codes, values, counts)
         for code, (name, found) in enumerate(zip(uniques, groups, strict=True)):
             self._counts[name] = self._counts.get(name, 0) + int(counts[code])
             if not len(found):

@@ -53,6 +53,24 @@ def test_baseline_shares_and_quantiles_match_numpy():
         assert (quantiles.p50, quantiles.p90, quantiles.p99) == pytest.approx((p50, p90, p99))
 
 
+@pytest.mark.parametrize("levels", [3, 200])  # 8-bit and 16-bit category codes
+@pytest.mark.parametrize("gaps", [False, True])
+def test_a_categorical_baseline_equals_the_one_of_its_names(levels, gaps):
+    rng = np.random.default_rng(levels)
+    names = [f"c{i}" for i in range(levels)]
+    labels = rng.choice(names, 5000).astype(object)
+    distances = rng.gamma(2.0, 1.0, 5000)
+    categories = names
+    if gaps:  # rows without a cluster, rows without a distance, a category never seen
+        labels[:40] = None
+        distances[40:60] = np.nan
+        categories = [*names, "unseen"]
+    categorical = pd.Categorical(labels, categories=categories)
+    assert DriftBaseline.from_training(categorical, distances) == DriftBaseline.from_training(
+        labels, distances
+    )
+
+
 def test_a_share_move_of_exactly_five_points_does_not_warn():
     assert compare(half_and_half(), run_with(550)).warnings == []
     assert compare(half_and_half(), run_with(450)).warnings == []
