@@ -20,7 +20,7 @@ from clusterlab.core.errors import InvalidInputError, NotFoundError, StorageErro
 from clusterlab.core.explore import DatasetStats, RowQuery
 from clusterlab.core.schema import Meaning, Schema
 from clusterlab.engines.local import explore
-from clusterlab.engines.local.duck import connect, ident
+from clusterlab.engines.local.duck import connect, ident, shared_cursor
 from clusterlab.engines.local.export import export as export_file
 from clusterlab.engines.local.reader import open_file
 from clusterlab.engines.local.store import (
@@ -89,9 +89,12 @@ class Dataset:
 
     @contextmanager
     def _open(self) -> Iterator[_Readable]:
-        con = connect()
+        managed = self.spec.kind is DatasetKind.MANAGED
+        # A managed dataset is read through inline SQL: a cursor of the shared database
+        # will do. An external file gets a view, so a database of its own.
+        con = shared_cursor() if managed else connect()
         try:
-            if self.spec.kind is DatasetKind.MANAGED:
+            if managed:
                 folder = self.versions.current()
                 if folder is None:
                     raise StorageError(

@@ -8,7 +8,7 @@ import threading
 
 import pyarrow as pa
 
-from clusterlab.engines.local.duck import arrow_tables, registrations_cursor
+from clusterlab.engines.local.duck import arrow_tables, shared_cursor
 
 
 def _total(tables: dict) -> float:
@@ -48,7 +48,7 @@ def test_the_rows_are_let_go_when_the_block_ends() -> None:
 
 
 def test_a_forked_child_opens_a_database_of_its_own() -> None:
-    registrations_cursor().close()  # the parent's shared database exists before the fork
+    shared_cursor().close()  # the parent's shared database exists before the fork
     pid = os.fork()
     if pid == 0:  # the child: report through the exit code only
         code = 1

@@ -17,8 +17,8 @@ from clusterlab.core.schema import StorageType
 def connect() -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB database, never shared across threads.
 
-    Opening one costs ~30 ms and closing it ~8 ms; see `registrations_cursor` for
-    work that only reads registered Arrow tables.
+    Opening one costs ~30 ms and closing it ~8 ms; work that creates nothing in the
+    catalog takes a `shared_cursor` instead.
     """
     return duckdb.connect(config={"preserve_insertion_order": True})
 
@@ -28,10 +28,10 @@ _shared_lock = threading.Lock()
 _left_by_fork: list[duckdb.DuckDBPyConnection] = []
 
 
-def registrations_cursor() -> duckdb.DuckDBPyConnection:
+def shared_cursor() -> duckdb.DuckDBPyConnection:
     """A new connection (cursor) to this process's shared in-memory database: ~0.01 ms.
 
-    Arrow tables registered on it are its own (temporary views) and freed when it is
+    Arrow tables registered on it and temporary objects are its own, freed when it is
     closed. Anything made by CREATE would be seen by every cursor: work that creates
     views or tables opens a database of its own (`connect`).
     """
@@ -60,13 +60,13 @@ def arrow_tables(tables: Mapping[str, pa.Table]) -> Iterator[dict[str, Any]]:
     The tables are scanned in place, not copied. Ibis memtables on its default
     connection stay registered (and their data alive) as long as anything refers to
     their expression; a connection of their own frees everything when the block ends.
-    It is a cursor of the shared database (`registrations_cursor`): a model's report
+    It is a cursor of the shared database (`shared_cursor`): a model's report
     registers its scored rows on every view, and opening a database each time cost
     ~40 ms.
     """
     import ibis
 
-    raw = registrations_cursor()
+    raw = shared_cursor()
     try:
         for name, table in tables.items():
             raw.register(name, table)
