@@ -8,6 +8,7 @@ import pytest
 
 from clusterlab.core.errors import InvalidInputError
 from clusterlab.core.mltask import CategoricalHandling, FeatureHandling, NumericHandling
+from clusterlab.ml.numeric_steps import TWO_THREADS_MIN_ROWS
 from clusterlab.ml.preprocess import capped_levels, fit_pca, fit_preprocessing, prepare_frame
 
 
@@ -297,12 +298,13 @@ def assert_same_attributes(got, want):
 
 @pytest.mark.parametrize("missing", ["mean", "median", "constant", "drop"])
 @pytest.mark.parametrize("rescaling", ["standard", "minmax", "none"])
-def test_numeric_designs_equal_scikit_learns_own_fit_bit_for_bit(missing, rescaling):
+@pytest.mark.parametrize("rows", [3001, TWO_THREADS_MIN_ROWS + 1])  # one thread, then two
+def test_numeric_designs_equal_scikit_learns_own_fit_bit_for_bit(missing, rescaling, rows):
     from sklearn.compose import ColumnTransformer
 
     from clusterlab.ml.preprocess import _numeric_step
 
-    frame = awkward_numbers(3001, seed=len(missing) + len(rescaling))
+    frame = awkward_numbers(rows, seed=len(missing) + len(rescaling))
     features = [
         numeric(name, missing=missing, rescaling=rescaling, constant=-1.5) for name in frame
     ]
