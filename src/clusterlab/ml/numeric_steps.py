@@ -216,7 +216,9 @@ TWO_THREADS_MIN_ROWS = 200_000
 def _in_two(rows: int, work: Callable[[Any], list[T]], first: Any, second: Any) -> list[T]:
     """``work(first) + work(second)``: in two threads from `TWO_THREADS_MIN_ROWS` rows
     (on 1M rows x 15, the session's preprocessing ran alone on one core), else in turn."""
-    if rows < TWO_THREADS_MIN_ROWS or not len(second):
+    if not len(second):
+        return work(first)
+    if rows < TWO_THREADS_MIN_ROWS:
         return work(first) + work(second)
     with ThreadPoolExecutor(1, thread_name_prefix="numeric-step") as beside:
         later = beside.submit(work, second)
