@@ -197,9 +197,6 @@ def serve(path: Path) -> None:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return  # another server has this code's socket
-        from clusterlab.services.worker import tune_allocator
-
-        tune_allocator()  # before the preload's allocations: forked workers inherit it
         preload()
         os.chdir("/")  # hold no caller's folder for the server's lifetime
         # Forked workers are reaped by the kernel: none lingers as a zombie that would

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import resource
@@ -88,31 +87,6 @@ def run(home: str, job_id: str) -> int:
         stop.set()
 
 
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
-_MMAP_THRESHOLD = 32 * 2**20  # glibc's largest
-_TRIM_THRESHOLD = 2**30
-
-
-def tune_allocator() -> bool:
-    """Keep freed memory for the next allocations of this process (glibc only), so that
-    a job's many arrays of a few MiB reuse pages instead of faulting in new ones.
-
-    Allocations up to 32 MiB come from the heap instead of fresh mappings, and freed
-    heap memory is kept up to 1 GiB. A 1M-row training job spent ~0.45 s of its ~4 s
-    of CPU in the kernel, mostly on page faults; with these settings its wall time
-    dropped by ~5% (alternating runs). Its peak memory is what it holds at once, as
-    before. Whether glibc took the settings (False elsewhere).
-    """
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mmap = mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
-    trim = mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
-    return bool(mmap == 1 and trim == 1)
-
-
 def _finish(db: RuntimeDB, job_id: str, status: JobStatus, error: str | None = None) -> None:
     """Record the job's CPU time and peak memory, then how it ended."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -150,5 +124,4 @@ def _record_failure(db: RuntimeDB, job_id: str, exc: BaseException) -> int:
 
 
 if __name__ == "__main__":
-    tune_allocator()
     sys.exit(run(sys.argv[1], sys.argv[2]))

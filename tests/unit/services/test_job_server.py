@@ -117,16 +117,3 @@ def test_a_temp_folder_too_long_for_a_socket_runs_jobs_without_a_server(
     task = points.create_clustering_task("points")
     task.set_algorithm("kmeans", k=[2])
     assert task.train().models[0].error is None
-
-
-def test_workers_keep_freed_memory_where_glibc_allows() -> None:
-    import platform
-    import subprocess
-    import sys
-
-    if platform.libc_ver()[0] != "glibc":
-        pytest.skip("the allocator settings are glibc's")
-    # In a process of its own: the settings last for the whole process.
-    code = "from clusterlab.services.worker import tune_allocator; print(tune_allocator())"
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert found.stdout.strip() == "True", found.stderr
