@@ -151,8 +151,8 @@ class DriftCheck(BaseModel):
         return bool(self.warnings)
 
 
-def _codes(labels: Any) -> tuple[np.ndarray[Any, Any], list[str]]:
-    """Each label's code (-1: no cluster) and the name of each code.
+def _codes(labels: Any) -> tuple[np.ndarray[Any, Any], list[str], np.ndarray[Any, Any]]:
+    """Each label's code (-1: no cluster), the name of each code, and each code's rows.
 
     A categorical's own codes are kept in their small integer type when every
     category is seen: the sort of `_by_code` then takes one pass over 8-bit codes.
@@ -161,16 +161,23 @@ def _codes(labels: Any) -> tuple[np.ndarray[Any, Any], list[str]]:
         # Its codes already: no names to hash. Unused categories are not clusters seen;
         # they are dropped by counting, not by sorting the codes as pandas would.
         codes, categories = labels.codes, labels.categories
-        seen = codes if codes.min(initial=0) >= 0 else codes[codes >= 0]
-        used = np.flatnonzero(np.bincount(seen, minlength=len(categories)))
+        counts = _counts(codes, len(categories))
+        used = np.flatnonzero(counts)
         if len(used) == len(categories):
-            return codes, [str(c) for c in categories]
+            return codes, [str(c) for c in categories], counts
         renumber = np.full(len(categories) + 1, -1, dtype=np.int64)  # [-1] stays -1
         renumber[used] = np.arange(len(used))
-        return renumber[codes], [str(categories[i]) for i in used]
+        return renumber[codes], [str(categories[i]) for i in used], counts[used]
     # factorize gives -1 for None and NaN alike: both mean "no cluster".
-    codes, uniques = pd.factorize(pd.Series(labels, dtype=object))
-    return np.asarray(codes, dtype=np.int64), [str(u) for u in uniques]
+    found, uniques = pd.factorize(pd.Series(labels, dtype=object))
+    codes = np.asarray(found, dtype=np.int64)
+    return codes, [str(u) for u in uniques], _counts(codes, len(uniques))
+
+
+def _counts(codes: np.ndarray[Any, Any], count: int) -> np.ndarray[Any, Any]:
+    """The rows of each code 0 to ``count - 1`` (-1, no cluster, is not counted)."""
+    seen = codes if codes.min(initial=0) >= 0 else codes[codes >= 0]
+    return np.bincount(seen, minlength=count)
 
 
 def _by_code(
@@ -245,7 +252,7 @@ class DriftMeter:
 
     def add(self, labels: Any, distances: Any) -> None:
         """Count one batch: cluster names (None: no cluster) and aligned distances."""
-        codes, uniques = _codes(labels)
+        codes, uniques, counts = _codes(labels)
         values = np.asarray(distances, dtype=np.float64).reshape(-1)
         if values.shape != codes.shape:
             raise InvalidInputError(
@@ -253,9 +260,7 @@ class DriftMeter:
                 f"{values.size} distances. Pass NaN for rows without a distance."
             )
         self._rows += len(codes)
-        clustered = codes[codes >= 0] if codes.min(initial=0) < 0 else codes
-        self._no_cluster += len(codes) - len(clustered)
-        counts = np.bincount(clustered, minlength=len(uniques))
+        self._no_cluster += len(codes) - int(counts.sum())
         groups = _by_code(codes, values, counts)
         for code, (name, found) in enumerate(zip(uniques, groups, strict=True)):
             self._counts[name] = self._counts.get(name, 0) + int(counts[code])
